@@ -1,0 +1,102 @@
+# install-metrics: `make demo` shows it at work, `make test` runs every test.
+# Every tool a target needs is installed, pinned, into the git-ignored bin/.
+
+SHELL        := bash
+.SHELLFLAGS  := -eu -o pipefail -c
+GO           ?= go
+BIN          := $(CURDIR)/bin
+VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS      := -X github.com/install-metrics/install-metrics/cmd/install-metrics/cli.version=$(VERSION)
+
+GOLANGCI_LINT_VERSION   := v2.15.0
+PROMETHEUS_VERSION      := v0.316.0
+STATSD_EXPORTER_VERSION := v0.28.0
+
+# Tools the tests need: a real Prometheus, promtool and statsd_exporter.
+TEST_TOOLS := $(BIN)/prometheus $(BIN)/promtool $(BIN)/statsd_exporter
+
+.SECONDARY:
+.PHONY: all build test test-short lint fmt vet tidy bench demo fuzz tools clean
+
+all: build
+
+build: $(BIN)/install-metrics $(BIN)/openshift-install-replay
+
+$(BIN)/install-metrics: FORCE
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/install-metrics
+
+$(BIN)/openshift-install-replay: FORCE
+	$(GO) build -trimpath -o $@ ./cmd/openshift-install-replay
+
+FORCE:
+
+tools: $(TEST_TOOLS) $(BIN)/golangci-lint
+
+# Pinned tools, built from the Go module proxy. The empty .pin-* files make a
+# new pin rebuild the tool. A cold Prometheus build takes several minutes.
+$(BIN)/.pin-%:
+	@mkdir -p $(BIN) && touch $@
+
+$(BIN)/prometheus: $(BIN)/.pin-prometheus-$(PROMETHEUS_VERSION)
+	@echo ">> building prometheus and promtool $(PROMETHEUS_VERSION) into bin/ (cold: several minutes)"
+	GOBIN=$(BIN) $(GO) install github.com/prometheus/prometheus/cmd/prometheus@$(PROMETHEUS_VERSION) \
+		github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
+	@touch $(BIN)/prometheus $(BIN)/promtool
+
+$(BIN)/promtool: $(BIN)/prometheus
+
+$(BIN)/statsd_exporter: $(BIN)/.pin-statsd_exporter-$(STATSD_EXPORTER_VERSION)
+	GOBIN=$(BIN) $(GO) install github.com/prometheus/statsd_exporter@$(STATSD_EXPORTER_VERSION)
+	@touch $@
+
+$(BIN)/golangci-lint: $(BIN)/.pin-golangci-lint-$(GOLANGCI_LINT_VERSION)
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@touch $@
+
+# Every test, with the race detector, real Prometheus and statsd_exporter
+# included. Under CI=true a missing tool fails the test instead of skipping it.
+test: $(TEST_TOOLS)
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Unit tests only: no real components (they skip), quick feedback.
+test-short:
+	$(GO) test -race -short ./...
+
+lint: fmt vet $(BIN)/golangci-lint
+	$(BIN)/golangci-lint run ./...
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
+
+tidy:
+	$(GO) mod tidy
+	git diff --exit-code go.mod go.sum
+
+# Seeded fuzzers, each for a bounded time (FUZZTIME=30s by default).
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in ./pkg/stages ./pkg/modification; do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo ">> $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+# Speed and memory targets of the issues: Go benchmarks and whole-process
+# comparisons side by side. Results: out/bench/, summarised in docs/benchmarks.md.
+bench: build
+	@mkdir -p out/bench
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/... | tee out/bench/go-bench.txt
+	@for s in hack/bench/*.sh; do echo ">> $$s"; bash $$s $(BIN)/install-metrics | tee out/bench/$$(basename $$s .sh).txt; done
+
+# The wrapper around the replay installer for a realistic `create cluster`,
+# in a temporary directory, then what it recorded.
+demo: build
+	@bash hack/demo.sh $(BIN)/install-metrics $(BIN)/openshift-install-replay
+
+clean:
+	rm -rf out

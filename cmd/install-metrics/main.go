@@ -1,0 +1,13 @@
+// Command install-metrics runs openshift-install exactly as if it were called
+// directly and records how the install went as Prometheus counters.
+package main
+
+import (
+	"os"
+
+	"github.com/install-metrics/install-metrics/cmd/install-metrics/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:]))
+}
