@@ -10,8 +10,11 @@ import (
 
 // Options are the metrics flags and their environment variables, resolved.
 type Options struct {
-	NoMetrics    bool
+	NoMetrics bool
+	// Installer is --installer; InstallerEnv is $INSTALL_METRICS_INSTALLER.
+	// They stay apart so that "not found" can say which one was tried.
 	Installer    string
+	InstallerEnv string
 	Sinks        []string
 	Timeout      time.Duration
 	Bucket       time.Duration
@@ -64,7 +67,7 @@ var flagDefs = []flagDef{
 	{name: "--no-metrics", env: "INSTALL_METRICS=off, DO_NOT_TRACK=1", kind: boolFlag,
 		help: "record and send nothing; run the installer only",
 		set:  func(o *Options, v string) error { return setBool(&o.NoMetrics, v) }},
-	{name: "--installer", envVar: "INSTALL_METRICS_INSTALLER", kind: stringFlag, arg: "PATH",
+	{name: "--installer", env: "INSTALL_METRICS_INSTALLER", kind: stringFlag, arg: "PATH",
 		help: "installer binary (default: openshift-install on $PATH)",
 		set:  func(o *Options, v string) error { o.Installer = v; return nil }},
 	{name: "--metrics-sink", envVar: "INSTALL_METRICS_SINKS", kind: listFlag, arg: "URL",
@@ -224,6 +227,7 @@ func parseOptions(args []string, getenv Getenv) (Options, []string, error) {
 		return o, nil, err
 	}
 	o.NoMetrics = optedOut(getenv)
+	o.InstallerEnv, _ = getenv("INSTALL_METRICS_INSTALLER")
 	for _, d := range flagDefs {
 		if d.envVar == "" {
 			continue

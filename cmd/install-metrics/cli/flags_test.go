@@ -48,7 +48,7 @@ func TestParseOptionsDefaultsEnvAndPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Installer != "/flag/oi" || o.Timeout != 0 || !o.Debug || len(o.Sinks) != 2 {
+	if o.Installer != "/flag/oi" || o.InstallerEnv != "/env/openshift-install" || o.Timeout != 0 || !o.Debug || len(o.Sinks) != 2 {
 		t.Errorf("env+flags = %+v", o)
 	}
 	o, _, err = parseOptions([]string{"--metrics-sink", "file:///a.prom", "version"}, env)

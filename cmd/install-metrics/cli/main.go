@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"time"
@@ -84,8 +83,4 @@ func (e *Env) fail(err error) int {
 		return coder.ExitCode()
 	}
 	return 1
-}
-
-func warnf(w io.Writer, format string, a ...any) {
-	fmt.Fprintf(w, "install-metrics: warning: "+format+"\n", a...)
 }

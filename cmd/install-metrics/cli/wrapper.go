@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/install-metrics/install-metrics/pkg/installer"
+	"github.com/install-metrics/install-metrics/pkg/modification"
+	"github.com/install-metrics/install-metrics/pkg/push"
+	"github.com/install-metrics/install-metrics/pkg/record"
+	"github.com/install-metrics/install-metrics/pkg/stages"
+	"github.com/install-metrics/install-metrics/pkg/wrap"
+)
+
+// followPoll is how often the log follower looks for new lines.
+const followPoll = 200 * time.Millisecond
+
+// wrap runs the installer with args and records the invocation. It returns
+// the installer's exit code; an error only when the installer could not be
+// started (or a metrics flag is malformed, before it is started).
+func (e *Env) wrap(opts Options, args []string) (int, error) {
+	path, err := wrap.Find(opts.Installer, opts.InstallerEnv)
+	if err != nil {
+		return 0, err
+	}
+	cmd := wrap.Command{Path: path, Name: installerName(opts, path), Args: args,
+		Stdin: e.Stdin, Stdout: e.Stdout, Stderr: e.Stderr}
+	if opts.NoMetrics {
+		// Opt-out: exec only. Nothing read beyond exec, nothing written.
+		return 0, wrap.Exec(cmd)
+	}
+	log := e.logger(opts.Debug)
+
+	ia := installer.ParseArgs(args)
+	var snap *modification.Snapshot
+	if ia.WritesLog() {
+		snap = modification.Take(ia.Dir, modification.Options{PlatformOnly: !ia.ConsumesAssets()})
+	}
+
+	// Everything that can be wrong with the metrics flags is found before
+	// the installer starts: a usage error, exit 2.
+	sender, err := e.newSender(opts, snap, log)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return 0, err
+	}
+	if err != nil {
+		log.Warnf("metrics are off for this run: %v", err)
+	}
+
+	// The signals of the send phase are ours; during the run pkg/wrap
+	// forwards them. Registering now keeps a signal that arrives as the
+	// installer ends from killing us before the record is kept.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+
+	tracker := stages.NewTracker(e.Now)
+	followCtx, stopFollow := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	if ia.WritesLog() {
+		offset := stages.Offset(ia.LogPath())
+		go func() { followed <- stages.Follow(followCtx, ia.LogPath(), offset, tracker, followPoll) }()
+	} else {
+		followed <- nil
+	}
+
+	status, runErr := wrap.Run(context.Background(), cmd)
+	stopFollow()
+	followErr := <-followed
+	if runErr != nil {
+		return 0, runErr
+	}
+	drain(sigs) // those were the installer's, forwarded during the run
+	if followErr != nil {
+		log.Debugf("reading the installer log: %v", followErr)
+	}
+
+	inv := e.invocation(ia, status, tracker, snap)
+	if log.IsLevelEnabled(logrus.DebugLevel) {
+		if snap != nil {
+			for _, w := range snap.Warnings() {
+				log.Debugf("asset snapshot: %s", w)
+			}
+		}
+		b, _ := json.MarshalIndent(inv, "", "  ")
+		log.Debugf("invocation record:\n%s", b)
+	}
+	if sender == nil {
+		return status.ExitCode, nil
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case s := <-sigs:
+			log.Warnf("%v during the send phase: stopping it; what was not sent is kept for `install-metrics metrics flush`", s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	rep := sender.Send(ctx, inv)
+	for _, w := range rep.Warnings {
+		log.Warn(w.Error())
+	}
+	return status.ExitCode, nil
+}
+
+// invocation builds the record of the run.
+func (e *Env) invocation(ia installer.Args, st wrap.Status, tr *stages.Tracker, snap *modification.Snapshot) record.Invocation {
+	sum := tr.Summary(stages.Exit{Code: st.ExitCode, Known: true, Signaled: st.Signal != 0})
+	inv := record.Invocation{
+		Command:  ia.Command,
+		Target:   ia.Target,
+		OS:       e.GOOS,
+		Platform: installer.UnknownPlatform,
+		Version:  sum.Version,
+		Stages:   sum.Stages,
+		Result:   sum.Result,
+		Deciding: sum.Deciding,
+		ExitCode: st.ExitCode,
+		Start:    st.Start,
+		Wall:     st.End.Sub(st.Start),
+		CI:       detectCI(e.Getenv),
+	}
+	if st.Signal != 0 {
+		inv.Signal = st.Signal.String()
+	}
+	if snap != nil {
+		inv.Platform = snap.Platform()
+		if inv.Result == record.Success && ia.ConsumesAssets() {
+			inv.Modified = snap.Modified()
+		}
+	}
+	return inv
+}
+
+// newSender validates the metrics flags into a push.Sender.
+func (e *Env) newSender(opts Options, snap *modification.Snapshot, log *logrus.Logger) (*push.Sender, error) {
+	stateDir, err := push.StateDir(e.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	sinks, err := push.ParseSinks(opts.Sinks, stateDir)
+	if err != nil {
+		return nil, usageErrorf("invalid --metrics-sink: %v", err)
+	}
+	auth, err := push.ParseAuth(opts.Auth)
+	if err != nil {
+		return nil, usageErrorf("invalid --metrics-auth: %v", err)
+	}
+	cfg := push.Config{
+		Sinks:    sinks,
+		Bucket:   opts.Bucket,
+		Joined:   opts.Modification == "joined",
+		Timeout:  opts.Timeout,
+		Auth:     auth,
+		CAFile:   opts.CAFile,
+		StateDir: stateDir,
+		Now:      e.Now,
+		Debugf:   log.Debugf,
+	}
+	if auth.Mode == push.AuthPullSecret && snap != nil {
+		cfg.PullSecretToken, _ = snap.PullSecretToken()
+	}
+	s, err := push.New(cfg)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return s, nil
+}
+
+// installerName is argv[0] for the installer: what the user would have typed.
+func installerName(opts Options, path string) string {
+	switch {
+	case opts.Installer != "":
+		return opts.Installer
+	case opts.InstallerEnv != "":
+		return opts.InstallerEnv
+	}
+	return filepath.Base(path)
+}
+
+func drain(c chan os.Signal) {
+	for {
+		select {
+		case <-c:
+		default:
+			return
+		}
+	}
+}
