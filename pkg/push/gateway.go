@@ -1,0 +1,303 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/push"
+)
+
+// maxSecretFile bounds what is read from a token or basic-auth file.
+const maxSecretFile = 64 << 10
+
+// gateway pushes to an aggregation gateway with client_golang's push
+// package: POST {url}/metrics/job/install-metrics, text format, credentials
+// from the current flags, no redirects followed.
+type gateway struct {
+	sink       SinkURL
+	auth       Auth
+	pullSecret string
+	caFile     string
+}
+
+func newGateway(s SinkURL, c Config) *gateway {
+	return &gateway{sink: s, auth: c.Auth, pullSecret: c.PullSecretToken, caFile: c.CAFile}
+}
+
+// Send implements Sink.
+func (g *gateway) Send(ctx context.Context, samples []Sample) error {
+	authz, secrets, err := g.credentials()
+	if err != nil {
+		return notDelivered(err)
+	}
+	client, err := g.client(ctx)
+	if err != nil {
+		return notDelivered(err)
+	}
+	defer client.CloseIdleConnections()
+	rec := &recorder{doer: client}
+	hdr := http.Header{"User-Agent": {"install-metrics"}}
+	if authz != "" {
+		hdr.Set("Authorization", authz)
+	}
+	err = push.New(g.sink.Endpoint, Job).
+		Collector(NewCollector(samples...)).
+		Client(rec).
+		Format(textFormat).
+		Header(hdr).
+		AddContext(ctx)
+	return g.classify(ctx, err, rec, secrets)
+}
+
+// credentials returns the Authorization header value and the strings that
+// must never appear in a message.
+func (g *gateway) credentials() (string, []string, error) {
+	switch g.auth.Mode {
+	case AuthTokenFile:
+		line, err := readSecretLine(g.auth.Path, "token file")
+		if err != nil {
+			return "", nil, err
+		}
+		if strings.ContainsAny(line, " \t") {
+			return "", nil, fmt.Errorf("token file %s holds spaces: it must hold the token alone", g.auth.Path)
+		}
+		return "Bearer " + line, []string{line}, nil
+	case AuthBasicFile:
+		line, err := readSecretLine(g.auth.Path, "basic-auth file")
+		if err != nil {
+			return "", nil, err
+		}
+		user, pass, ok := strings.Cut(line, ":")
+		if !ok || user == "" {
+			return "", nil, fmt.Errorf("basic-auth file %s must hold user:password on one line", g.auth.Path)
+		}
+		enc := base64.StdEncoding.EncodeToString([]byte(line))
+		return "Basic " + enc, []string{pass, enc, line}, nil
+	case AuthPullSecret:
+		tok := strings.TrimSpace(g.pullSecret)
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+			return "", nil, errors.New(`--metrics-auth pull-secret: no usable cloud.openshift.com auth in the pull secret; use --metrics-auth token-file:PATH`)
+		}
+		return "Bearer " + tok, []string{tok}, nil
+	}
+	return "", nil, nil
+}
+
+// readSecretLine reads a one-line secret; errors never quote the content.
+func readSecretLine(path, what string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", what, cleanPathErr(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", fmt.Errorf("reading %s %s: %w", what, path, cleanPathErr(err))
+	}
+	if len(data) > maxSecretFile {
+		return "", fmt.Errorf("%s %s is larger than %d KiB", what, path, maxSecretFile>>10)
+	}
+	s := strings.TrimRight(string(data), "\r\n")
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", fmt.Errorf("%s %s is empty", what, path)
+	case strings.ContainsAny(s, "\r\n"):
+		return "", fmt.Errorf("%s %s holds more than one line", what, path)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return "", fmt.Errorf("%s %s holds control characters", what, path)
+		}
+	}
+	return s, nil
+}
+
+func cleanPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// client returns an HTTP client bounded by ctx's deadline that trusts the
+// system roots plus CAFile and never follows a redirect.
+func (g *gateway) client(ctx context.Context) (*http.Client, error) {
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if g.caFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		pem, err := os.ReadFile(g.caFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --metrics-ca-file: %w", cleanPathErr(err))
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--metrics-ca-file %s holds no PEM certificate", g.caFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	timeout := DefaultTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(d), time.Millisecond)
+	}
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            (&net.Dialer{Timeout: timeout}).DialContext,
+		TLSClientConfig:        tlsConf,
+		TLSHandshakeTimeout:    timeout,
+		ResponseHeaderTimeout:  timeout,
+		DisableKeepAlives:      true,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	return &http.Client{
+		Transport: tr,
+		Timeout:   timeout,
+		// Never follow: net/http drops Authorization on a cross-host
+		// redirect but keeps other headers, and a redirect of a POST is
+		// a sign of a wrong URL anyway.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
+}
+
+// recorder wraps the HTTP client to learn what the push package does not
+// say in a typed way: whether the whole request was written, and the status
+// and body of the answer.
+type recorder struct {
+	doer push.HTTPDoer
+
+	mu       sync.Mutex
+	called   bool
+	wrote    bool
+	status   int
+	body     []byte
+	location string
+}
+
+func (r *recorder) Do(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.called = true
+	r.mu.Unlock()
+	trace := &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				r.mu.Lock()
+				r.wrote = true
+				r.mu.Unlock()
+			}
+		},
+	}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	resp, err := r.doer.Do(req)
+	if resp != nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		r.mu.Lock()
+		r.status, r.body, r.location = resp.StatusCode, body, resp.Header.Get("Location")
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+// classify turns the push outcome into nil, a *NotDeliveredError (spool it)
+// or a plain error (do not resend), with a message that never holds a secret.
+func (g *gateway) classify(ctx context.Context, err error, rec *recorder, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	rec.mu.Lock()
+	called, wrote, status, body, loc := rec.called, rec.wrote, rec.status, rec.body, rec.location
+	rec.mu.Unlock()
+	msg := ""
+	if m := oneLine(redact(string(body), secrets...), 200); m != "" {
+		msg = ": " + m
+	}
+	switch {
+	case !called:
+		return fmt.Errorf("preparing the push: %s", redact(err.Error(), secrets...))
+	case status >= 200 && status < 300:
+		return nil // 201, 204: taken, whatever the push package thinks
+	case status == http.StatusBadRequest:
+		return fmt.Errorf("gateway rejected the samples (400%s); they are not resent", msg)
+	case status >= 300 && status < 400:
+		return notDelivered(fmt.Errorf("gateway answered %d redirecting to %s; redirects are not followed, so credentials stay with the host you named: use the final URL as the sink", status, redirectHost(loc)))
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return notDelivered(fmt.Errorf("gateway refused the credentials (%d%s): check --metrics-auth", status, msg))
+	case status >= 400 && status < 500:
+		return notDelivered(fmt.Errorf("gateway answered %d%s: check the sink URL", status, msg))
+	case status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
+		return notDelivered(fmt.Errorf("gateway unavailable (%d%s)", status, msg))
+	case status != 0:
+		return fmt.Errorf("gateway answered %d%s; the samples may have been counted, so they are not resent", status, msg)
+	case !wrote:
+		return notDelivered(fmt.Errorf("%s%s", netReason(ctx, err, secrets), tlsHint(err)))
+	case ctx.Err() != nil || isTimeout(err):
+		return errors.New("no answer before --metrics-timeout ran out, after the samples were sent; they may have been counted, so they are not resent")
+	default:
+		return fmt.Errorf("connection failed after the samples were sent (%s); they may have been counted, so they are not resent", netReason(ctx, err, secrets))
+	}
+}
+
+// netReason is the transport error without the request URL.
+func netReason(ctx context.Context, err error, secrets []string) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
+		return "no connection before --metrics-timeout ran out"
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return "sending interrupted"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return redact(err.Error(), secrets...)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func tlsHint(err error) string {
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		return " (pass the gateway's CA with --metrics-ca-file)"
+	case errors.As(err, &he):
+		return " (the certificate is for another host name)"
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return " (the gateway's certificate has expired)"
+	}
+	return ""
+}
+
+// redirectHost shows only where a redirect points, never a query.
+func redirectHost(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil || loc == "" {
+		return "an unknown location"
+	}
+	if u.Host == "" {
+		return "another path on the same host"
+	}
+	return u.Scheme + "://" + u.Host
+}

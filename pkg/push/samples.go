@@ -1,0 +1,382 @@
+package push
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/install-metrics/install-metrics/pkg/installer"
+	"github.com/install-metrics/install-metrics/pkg/record"
+)
+
+// The metric families of docs/metrics-schema.md.
+const (
+	InvocationFamily   = "cluster_installation_invocation"
+	DurationFamily     = "cluster_installation_duration"
+	ModificationFamily = "cluster_installation_modification"
+)
+
+// Label values used when a value is outside its closed set.
+const (
+	Other   = "other"
+	Unknown = "unknown"
+)
+
+// DefaultBucket is the default duration bucket step (docs/metrics-schema.md).
+const DefaultBucket = 150 * time.Second
+
+// Limits of the bucket step and of the bucketed durations: the step is a
+// multiple of 6s so that every bucket is a whole number of tenths of a
+// minute, and durations beyond MaxBucketed all share the label "+Inf", so the
+// set of duration labels stays closed (at most MaxBucketed/MinBucket values).
+const (
+	MinBucket   = 30 * time.Second
+	MaxBucketed = 24 * time.Hour
+	bucketUnit  = 6 * time.Second // a tenth of a minute
+	InfBucket   = "+Inf"
+)
+
+// Label is one label of a sample.
+type Label struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Sample is one counter increment: a family name, its labels in the schema's
+// order and the value to add (1 for one invocation).
+type Sample struct {
+	Name   string  `json:"name"`
+	Labels []Label `json:"labels"`
+	Value  float64 `json:"value"`
+}
+
+// Label returns the value of the named label, "" when absent.
+func (s Sample) Label(name string) string {
+	for _, l := range s.Labels {
+		if l.Name == name {
+			return l.Value
+		}
+	}
+	return ""
+}
+
+// familyLabels are the label names of each family, in the schema's order.
+var familyLabels = map[string][]string{
+	InvocationFamily:   {"command", "target", "os", "platform", "result", "return", "version", "duration", "ci"},
+	DurationFamily:     {"provisioning", "infrastructure", "api", "bootstrap", "operators", "success"},
+	ModificationFamily: {"asset"},
+}
+
+// familyHelp is the HELP text of each family.
+var familyHelp = map[string]string{
+	InvocationFamily:   "Installer commands run through install-metrics, by command, target, os, platform, result, exit code, version, bucketed duration (minutes) and CI.",
+	DurationFamily:     "Runs of create cluster and wait-for, by the bucketed duration (minutes) of each stage reached and success.",
+	ModificationFamily: "Successful asset-consuming commands by generated asset the user modified (user-added, user-removed for files the user added or deleted).",
+}
+
+// Families lists the family names in the order they are emitted.
+var Families = []string{InvocationFamily, DurationFamily, ModificationFamily}
+
+// SampleOptions shape the samples of one invocation.
+type SampleOptions struct {
+	// Bucket is the duration bucket step; 0 or an invalid step means
+	// DefaultBucket (validate user input with ValidateBucket first).
+	Bucket time.Duration
+	// Joined sends one modification sample whose asset is the sorted,
+	// comma-joined list instead of one sample per asset.
+	Joined bool
+}
+
+// Samples turns one invocation into its samples: always one
+// cluster_installation_invocation; one cluster_installation_duration after
+// `create cluster` and `wait-for ...`; cluster_installation_modification
+// samples when inv.Modified is non-nil and the command succeeded.
+func Samples(inv record.Invocation, o SampleOptions) []Sample {
+	step := o.Bucket
+	if ValidateBucket(step) != nil {
+		step = DefaultBucket
+	}
+	result := resultLabel(inv)
+	out := []Sample{{Name: InvocationFamily, Value: 1, Labels: []Label{
+		{"command", commandLabel(inv.Command)},
+		{"target", targetLabel(inv.Command, inv.Target)},
+		{"os", osLabel(inv.OS)},
+		{"platform", installer.NormalizePlatform(inv.Platform)},
+		{"result", result},
+		{"return", returnLabel(inv.ExitCode)},
+		{"version", NormalizeVersion(inv.Version)},
+		{"duration", Bucket(inv.Wall, step)},
+		{"ci", strconv.FormatBool(inv.CI)},
+	}}}
+
+	args := installer.Args{Command: commandLabel(inv.Command), Target: targetLabel(inv.Command, inv.Target)}
+	if args.HasStageTimeline() {
+		labels := make([]Label, 0, len(record.StageNames)+1)
+		for _, name := range record.StageNames {
+			v := ""
+			if st, ok := inv.Stage(name); ok {
+				v = Bucket(st.Duration(), step)
+			}
+			labels = append(labels, Label{string(name), v})
+		}
+		labels = append(labels, Label{"success", strconv.FormatBool(result == string(record.Success))})
+		out = append(out, Sample{Name: DurationFamily, Labels: labels, Value: 1})
+	}
+
+	if inv.Modified != nil && result == string(record.Success) {
+		assets := make([]string, 0, len(inv.Modified))
+		for _, a := range inv.Modified {
+			assets = append(assets, assetLabel(a))
+		}
+		slices.Sort(assets)
+		assets = slices.Compact(assets)
+		if o.Joined && len(assets) > 0 {
+			assets = []string{strings.Join(assets, ",")}
+		}
+		for _, a := range assets {
+			out = append(out, Sample{Name: ModificationFamily, Labels: []Label{{"asset", a}}, Value: 1})
+		}
+	}
+	return out
+}
+
+// ValidateBucket checks a duration bucket step: at least 30s, at most 24h and
+// a multiple of 6s (a tenth of a minute), so that bucket labels are short
+// decimals and their set stays small.
+func ValidateBucket(step time.Duration) error {
+	switch {
+	case step < MinBucket:
+		return fmt.Errorf("%v is too small: the bucket step must be at least %v", step, MinBucket)
+	case step > MaxBucketed:
+		return fmt.Errorf("%v is too large: the bucket step must be at most %v", step, MaxBucketed)
+	case step%bucketUnit != 0:
+		return fmt.Errorf("%v is not a multiple of 6s: use a step such as 30s, 1m or 2m30s", step)
+	}
+	return nil
+}
+
+// Bucket is the label of duration d for bucket step step: minutes, rounded up
+// to the next multiple of the step, formatted without trailing zeros. Every
+// duration up to one step (0 included) is one step: with the default step
+// 0s..2m30s is "2.5", 25m is "25" and 25m1s is "27.5". Durations beyond
+// MaxBucketed are "+Inf". step must pass ValidateBucket (else DefaultBucket
+// is used).
+func Bucket(d, step time.Duration) string {
+	if ValidateBucket(step) != nil {
+		step = DefaultBucket
+	}
+	if d > MaxBucketed {
+		return InfBucket
+	}
+	n := int64(1)
+	if d > 0 {
+		n = (int64(d) + int64(step) - 1) / int64(step)
+	}
+	tenths := n * int64(step/bucketUnit)
+	if tenths%10 == 0 {
+		return strconv.FormatInt(tenths/10, 10)
+	}
+	return strconv.FormatInt(tenths/10, 10) + "." + strconv.FormatInt(tenths%10, 10)
+}
+
+var (
+	releaseRE = regexp.MustCompile(`^v?([0-9]{1,3})\.([0-9]{1,4})(?:\.[0-9]{1,6})?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$`)
+	commitRE  = regexp.MustCompile(`^[0-9a-f]{7,40}(?:-dirty)?$`)
+)
+
+// NormalizeVersion maps an installer version to the closed set of the
+// version label: "MAJOR.MINOR" for releases (4.16.20 → 4.16), "MAJOR.MINOR-okd"
+// for OKD builds, "MAJOR.MINOR-pre" for any other pre-release (rc, ec,
+// nightly, ci), "dev" for unreleased builds (unreleased-master-…, a bare
+// commit hash), "unknown" for anything else. It is idempotent.
+func NormalizeVersion(v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" || v == Unknown:
+		return Unknown
+	case v == "dev", strings.HasPrefix(v, "unreleased-"), commitRE.MatchString(v),
+		strings.HasPrefix(v, "was not built"):
+		return "dev"
+	}
+	m := releaseRE.FindStringSubmatch(v)
+	if m == nil {
+		return Unknown
+	}
+	major, err1 := strconv.Atoi(m[1])
+	minor, err2 := strconv.Atoi(m[2])
+	if err1 != nil || err2 != nil || major > 99 || minor > 999 {
+		return Unknown
+	}
+	mm := strconv.Itoa(major) + "." + strconv.Itoa(minor)
+	switch pre := strings.ToLower(m[3]); {
+	case pre == "":
+		return mm
+	case strings.Contains(pre, "okd"):
+		return mm + "-okd"
+	default:
+		return mm + "-pre"
+	}
+}
+
+// knownGOOS is the closed set of the os label (`go tool dist list`).
+var knownGOOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios",
+	"js", "linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows"}
+
+func osLabel(goos string) string {
+	if slices.Contains(knownGOOS, goos) {
+		return goos
+	}
+	return Other
+}
+
+// commandLabel keeps a command word only when pkg/installer knows it.
+func commandLabel(cmd string) string {
+	if cmd == "" || cmd == Other {
+		return cmd
+	}
+	if strings.HasPrefix(cmd, "-") || installer.ParseArgs([]string{cmd}).Command != cmd {
+		return Other
+	}
+	return cmd
+}
+
+// targetLabel keeps a target word only when pkg/installer knows it for cmd.
+func targetLabel(cmd, target string) string {
+	if target == "" {
+		return ""
+	}
+	c := commandLabel(cmd)
+	if c == "" || c == Other || strings.HasPrefix(target, "-") {
+		return Other
+	}
+	a := installer.ParseArgs([]string{c, target})
+	if a.Target == "" {
+		return "" // the command takes no target: the word is an argument
+	}
+	if a.Target != target {
+		return Other
+	}
+	return target
+}
+
+func resultLabel(inv record.Invocation) string {
+	if inv.Result.Valid() {
+		return string(inv.Result)
+	}
+	if inv.ExitCode == 0 && inv.Signal == "" {
+		return string(record.Success)
+	}
+	return string(record.Failed)
+}
+
+func returnLabel(code int) string {
+	if code < 0 || code > 255 {
+		return Other
+	}
+	return strconv.Itoa(code)
+}
+
+// assetRE is the shape of a generated asset path relative to --dir: plain
+// path segments, no "..", no leading "/", no spaces or separators that could
+// carry free text into a label or break a DogStatsD tag.
+var assetRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$`)
+
+const maxAssetLen = 200
+
+func assetLabel(a string) string {
+	if len(a) > maxAssetLen || !assetRE.MatchString(a) {
+		return Other
+	}
+	return a
+}
+
+// validBucketLabel reports whether v looks like a Bucket label: "+Inf" or a
+// positive number of minutes with at most one decimal, up to MaxBucketed.
+func validBucketLabel(v string) bool {
+	if v == InfBucket {
+		return true
+	}
+	whole, frac, hasFrac := strings.Cut(v, ".")
+	if whole == "" || len(whole) > 4 || (hasFrac && (len(frac) != 1 || frac == "0")) {
+		return false
+	}
+	for _, c := range whole + frac {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	if len(whole) > 1 && whole[0] == '0' {
+		return false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	return err == nil && f > 0 && f <= MaxBucketed.Minutes()
+}
+
+func validBool(v string) bool { return v == "true" || v == "false" }
+
+// validLabel reports whether value belongs to the closed set of the label
+// name of family.
+func validLabel(family, name, value string) bool {
+	switch family + "/" + name {
+	case InvocationFamily + "/command":
+		return commandLabel(value) == value
+	case InvocationFamily + "/os":
+		return osLabel(value) == value
+	case InvocationFamily + "/platform":
+		return installer.NormalizePlatform(value) == value
+	case InvocationFamily + "/result":
+		return record.Result(value).Valid()
+	case InvocationFamily + "/return":
+		n, err := strconv.Atoi(value)
+		return value == Other || (err == nil && returnLabel(n) == value)
+	case InvocationFamily + "/version":
+		return NormalizeVersion(value) == value
+	case InvocationFamily + "/duration":
+		return validBucketLabel(value)
+	case InvocationFamily + "/ci", DurationFamily + "/success":
+		return validBool(value)
+	case ModificationFamily + "/asset":
+		for _, a := range strings.Split(value, ",") {
+			if assetLabel(a) != a {
+				return false
+			}
+		}
+		return true
+	}
+	if family == DurationFamily {
+		return value == "" || validBucketLabel(value)
+	}
+	return false
+}
+
+// ValidSample reports whether s is one of ours: a known family, its labels
+// exactly in the schema's order, every value from its closed set, and a
+// positive finite value. Samples read back from the spool must pass it.
+func ValidSample(s Sample) bool {
+	names, ok := familyLabels[s.Name]
+	if !ok || len(s.Labels) != len(names) || !(s.Value > 0 && s.Value < 1e15) {
+		return false
+	}
+	var cmd string
+	for i, l := range s.Labels {
+		if l.Name != names[i] {
+			return false
+		}
+		if s.Name == InvocationFamily && l.Name == "target" {
+			if targetLabel(cmd, l.Value) != l.Value {
+				return false
+			}
+			continue
+		}
+		if !validLabel(s.Name, l.Name, l.Value) {
+			return false
+		}
+		if l.Name == "command" {
+			cmd = l.Value
+		}
+	}
+	return true
+}

@@ -1,0 +1,371 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/install-metrics/install-metrics/pkg/record"
+)
+
+// localBudget bounds the textfile write when Timeout is 0 (no network
+// wait): local file work still needs a moment, e.g. to wait for the lock
+// while other runs write.
+const localBudget = time.Second
+
+// straggle is how long Send waits past its deadline for a sink that ignores
+// it before giving up on it (ours do not; it is a safety net).
+const straggle = 50 * time.Millisecond
+
+// Sender sends samples to the configured sinks. Build it with New.
+type Sender struct {
+	cfg   Config
+	spool *spool
+	// newSink builds the Sink for a URL; tests replace it.
+	newSink func(SinkURL, func(error)) Sink
+}
+
+// New validates cfg (no network, no file read) and returns a Sender. An
+// empty cfg.Sinks means the default textfile in cfg.StateDir.
+func New(cfg Config) (*Sender, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(cfg.Sinks) == 0 {
+		def, err := ParseSinks(nil, cfg.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sinks = def
+	}
+	if cfg.Bucket == 0 {
+		cfg.Bucket = DefaultBucket
+	}
+	s := &Sender{
+		cfg:   cfg,
+		spool: &spool{dir: SpoolDir(cfg.StateDir), limits: cfg.SpoolLimits.withDefaults(), now: cfg.now},
+	}
+	s.newSink = s.defaultSink
+	return s, nil
+}
+
+func (s *Sender) defaultSink(u SinkURL, note func(error)) Sink {
+	switch u.Kind {
+	case GatewaySink:
+		return newGateway(u, s.cfg)
+	case StatsDSink:
+		return &statsd{sink: u}
+	default:
+		return newTextfile(u.Path, s.cfg.now, note)
+	}
+}
+
+// Preflight checks, without the network, what would make every push fail
+// later: unreadable credential or CA files, a textfile path that is a link or
+// a directory. Call it before starting the installer and print the warnings;
+// none of them is fatal.
+func (s *Sender) Preflight() []*Warning {
+	var out []*Warning
+	for _, u := range s.cfg.Sinks {
+		switch u.Kind {
+		case GatewaySink:
+			g := newGateway(u, s.cfg)
+			if _, _, err := g.credentials(); err != nil {
+				out = append(out, &Warning{Sink: u.String(), Err: err})
+			} else if _, err := g.client(context.Background()); err != nil {
+				out = append(out, &Warning{Sink: u.String(), Err: err})
+			}
+		case TextfileSink:
+			if err := checkTextfilePath(u.Path); err != nil {
+				out = append(out, &Warning{Sink: u.String(), Err: err})
+			}
+		}
+	}
+	return out
+}
+
+// Send sends the samples of one invocation (see Samples) to every sink.
+func (s *Sender) Send(ctx context.Context, inv record.Invocation) *Report {
+	return s.SendSamples(ctx, Samples(inv, SampleOptions{Bucket: s.cfg.Bucket, Joined: s.cfg.Joined}))
+}
+
+// SendSamples sends samples to every sink at once, all within
+// Config.Timeout, then uses the time left to send spooled pushes to the sinks
+// that just took the samples. It returns when done or when the time is up,
+// whatever the network does; failures are warnings in the report.
+func (s *Sender) SendSamples(ctx context.Context, samples []Sample) *Report {
+	rep := &Report{}
+	var (
+		mu    sync.Mutex
+		notes []*Warning
+	)
+	note := func(u SinkURL) func(error) {
+		return func(err error) {
+			mu.Lock()
+			notes = append(notes, &Warning{Sink: u.String(), Err: err})
+			mu.Unlock()
+		}
+	}
+
+	netCtx, cancelNet := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancelNet()
+	localCtx, cancelLocal := context.WithTimeout(ctx, max(s.cfg.Timeout, localBudget))
+	defer cancelLocal()
+	if s.cfg.Timeout > 0 {
+		localCtx = netCtx
+	}
+
+	type result struct {
+		u       SinkURL
+		err     error
+		elapsed time.Duration
+	}
+	results := make(chan result, len(s.cfg.Sinks))
+	var direct []SinkURL // spooled without trying: Timeout 0
+	pending := 0
+	for _, u := range s.cfg.Sinks {
+		sctx := netCtx
+		if u.Kind == TextfileSink {
+			sctx = localCtx
+		} else if s.cfg.Timeout == 0 {
+			direct = append(direct, u)
+			continue
+		}
+		pending++
+		go func(u SinkURL, ctx context.Context) {
+			start := time.Now()
+			err := s.newSink(u, note(u)).Send(ctx, samples)
+			results <- result{u, err, time.Since(start)}
+		}(u, sctx)
+	}
+
+	deadline, _ := localCtx.Deadline()
+	if d, ok := netCtx.Deadline(); ok && d.After(deadline) {
+		deadline = d
+	}
+	safety := time.NewTimer(time.Until(deadline) + straggle)
+	defer safety.Stop()
+	done := map[string]bool{}
+	var healthy []SinkURL
+	for pending > 0 {
+		select {
+		case r := <-results:
+			pending--
+			done[r.u.String()] = true
+			s.cfg.debugf("sink %s: %v in %v", r.u, errOrOK(r.err), r.elapsed.Round(time.Microsecond))
+			if r.err == nil {
+				rep.Sent = append(rep.Sent, r.u.String())
+				healthy = append(healthy, r.u)
+				continue
+			}
+			s.handleFailure(rep, r.u, samples, r.err)
+		case <-safety.C:
+			for _, u := range s.cfg.Sinks {
+				if !done[u.String()] && !slicesContains(direct, u) {
+					rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(),
+						Err: errors.New("did not finish before --metrics-timeout ran out; the samples may have arrived, so they are not resent")})
+				}
+			}
+			pending = 0
+		}
+	}
+	for _, u := range direct {
+		if warns, err := s.spool.add(u.String(), samples); err != nil {
+			rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Err: fmt.Errorf("--metrics-timeout 0: could not keep the samples for later, they are lost: %w", err)})
+		} else {
+			rep.Spooled = append(rep.Spooled, u.String())
+			rep.Warnings = append(rep.Warnings, spoolWarnings(warns)...)
+		}
+	}
+
+	if len(healthy) > 0 {
+		flushCtx := netCtx
+		if s.cfg.Timeout == 0 {
+			flushCtx = localCtx
+		}
+		if flushCtx.Err() == nil {
+			n, warns := s.flushSpool(flushCtx, healthy, false)
+			rep.Flushed += n
+			rep.Warnings = append(rep.Warnings, warns...)
+		}
+	}
+	mu.Lock()
+	rep.Warnings = append(notes, rep.Warnings...)
+	mu.Unlock()
+	return rep
+}
+
+func slicesContains(us []SinkURL, u SinkURL) bool {
+	for _, v := range us {
+		if v.String() == u.String() {
+			return true
+		}
+	}
+	return false
+}
+
+func errOrOK(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return "failed"
+}
+
+// handleFailure spools what provably did not arrive and records a warning.
+func (s *Sender) handleFailure(rep *Report, u SinkURL, samples []Sample, err error) {
+	if !IsNotDelivered(err) {
+		rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Err: err})
+		return
+	}
+	warns, serr := s.spool.add(u.String(), samples)
+	if serr != nil {
+		rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(),
+			Err: fmt.Errorf("%w; the samples could not be kept for later either, they are lost: %w", err, serr)})
+		return
+	}
+	rep.Spooled = append(rep.Spooled, u.String())
+	rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Spooled: true, Err: err})
+	rep.Warnings = append(rep.Warnings, spoolWarnings(warns)...)
+}
+
+func spoolWarnings(errs []error) []*Warning {
+	out := make([]*Warning, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, &Warning{Sink: "spool", Err: e})
+	}
+	return out
+}
+
+// Flush sends the spooled pushes of every configured sink, within
+// Config.Timeout (DefaultTimeout when it is 0), for `install-metrics metrics
+// flush`. Pushes for sinks that are not configured now stay in the spool
+// (credentials only go where the current flags say); the report counts them
+// in Waiting and says how to send them.
+func (s *Sender) Flush(ctx context.Context) *Report {
+	timeout := s.cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rep := &Report{}
+	rep.Warnings = append(rep.Warnings, spoolWarnings(s.spool.prune())...)
+	n, warns := s.flushSpool(ctx, s.cfg.Sinks, true)
+	rep.Flushed = n
+	rep.Warnings = append(rep.Warnings, warns...)
+	waiting, err := s.waiting()
+	if err != nil {
+		rep.Warnings = append(rep.Warnings, &Warning{Sink: "spool", Err: err})
+	}
+	rep.Waiting = waiting
+	for _, sink := range sortedKeys(waiting) {
+		rep.Warnings = append(rep.Warnings, &Warning{Sink: "spool", Err: fmt.Errorf(
+			"%d pushes wait for %s, which is not a current sink: run \"install-metrics --metrics-sink %s metrics flush\" to send them", waiting[sink], sink, sink)})
+	}
+	return rep
+}
+
+// waiting counts the entries for sinks that are not configured.
+func (s *Sender) waiting() (map[string]int, error) {
+	names, err := s.spool.list()
+	if err != nil {
+		return nil, err
+	}
+	current := map[string]bool{}
+	for _, u := range s.cfg.Sinks {
+		current[sinkHash(u.String())] = true
+	}
+	out := map[string]int{}
+	for _, n := range names {
+		if current[entrySinkHash(n)] {
+			continue
+		}
+		e, err := s.spool.read(n)
+		if err != nil {
+			continue
+		}
+		out[e.Sink]++
+	}
+	return out, nil
+}
+
+// flushSpool sends the spooled entries of sinks, oldest first, one sink per
+// goroutine, until ctx is done. A sink stops at its first failure. It
+// returns how many entries were delivered and the warnings.
+func (s *Sender) flushSpool(ctx context.Context, sinks []SinkURL, explicit bool) (int, []*Warning) {
+	names, err := s.spool.list()
+	if err != nil {
+		return 0, []*Warning{{Sink: "spool", Err: err}}
+	}
+	if len(names) == 0 {
+		return 0, nil
+	}
+	byHash := map[string][]string{}
+	for _, n := range names {
+		h := entrySinkHash(n)
+		byHash[h] = append(byHash[h], n)
+	}
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		flushed int
+		warns   []*Warning
+	)
+	warn := func(w *Warning) { mu.Lock(); warns = append(warns, w); mu.Unlock() }
+	for _, u := range sinks {
+		todo := byHash[sinkHash(u.String())]
+		if len(todo) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func(u SinkURL, todo []string) {
+			defer wg.Done()
+			sink := s.newSink(u, func(err error) { warn(&Warning{Sink: u.String(), Err: err}) })
+			for _, name := range todo {
+				if ctx.Err() != nil {
+					return
+				}
+				claimed, ok := s.spool.claim(name)
+				if !ok {
+					continue // another run took it
+				}
+				e, err := s.spool.read(claimed)
+				if err != nil {
+					var ce *CorruptError
+					if errors.As(err, &ce) {
+						aside := s.spool.moveAside(claimed)
+						warn(&Warning{Sink: "spool", Err: fmt.Errorf("entry %s is corrupt (%s): moved aside to %s, not retried", name, ce.Reason, aside)})
+					} else {
+						s.spool.release(claimed, name)
+					}
+					continue
+				}
+				if e.Sink != u.String() {
+					s.spool.release(claimed, name) // a hash collision: not ours
+					continue
+				}
+				err = sink.Send(ctx, e.Samples)
+				switch {
+				case err == nil:
+					s.spool.done(claimed)
+					mu.Lock()
+					flushed++
+					mu.Unlock()
+				case IsNotDelivered(err):
+					s.spool.release(claimed, name)
+					if explicit {
+						warn(&Warning{Sink: u.String(), Spooled: true, Err: err})
+					}
+					return
+				default:
+					s.spool.done(claimed)
+					warn(&Warning{Sink: u.String(), Err: fmt.Errorf("spooled push: %w", err)})
+				}
+			}
+		}(u, todo)
+	}
+	wg.Wait()
+	return flushed, warns
+}

@@ -1,0 +1,340 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"golang.org/x/sys/unix"
+)
+
+// maxTextfile is the largest textfile read back; a larger one is treated as
+// corrupt (ours stays far smaller: one line per distinct label set).
+const maxTextfile = 64 << 20
+
+// textfile keeps counters summed across invocations in a Prometheus text
+// file, as node_exporter's textfile collector reads them. Concurrent
+// invocations are serialised by an flock on PATH.lock; the file is replaced
+// by an fsynced temporary file and an atomic rename, so a reader sees the old
+// or the new file and no update is lost.
+type textfile struct {
+	path string
+	now  func() time.Time
+	// note receives a warning that does not make the write fail (a corrupt
+	// file moved aside).
+	note func(error)
+	// createTemp is os.CreateTemp; tests replace it to simulate a full or
+	// read-only file system.
+	createTemp func(dir, pattern string) (tempFile, error)
+}
+
+// tempFile is the part of *os.File the textfile writer uses.
+type tempFile interface {
+	io.Writer
+	Name() string
+	Chmod(mode os.FileMode) error
+	Sync() error
+	Close() error
+}
+
+func newTextfile(path string, now func() time.Time, note func(error)) *textfile {
+	return &textfile{path: path, now: now, note: note,
+		createTemp: func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }}
+}
+
+// Send implements Sink: it adds samples to the counters in the file.
+func (t *textfile) Send(ctx context.Context, samples []Sample) error {
+	mfs, err := gather(samples)
+	if err != nil {
+		return err
+	}
+	if err := checkTextfilePath(t.path); err != nil {
+		return notDelivered(err)
+	}
+	dir := filepath.Dir(t.path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return notDelivered(fmt.Errorf("creating the textfile's directory: %w", cleanPathErr(err)))
+	}
+	unlock, err := lockFile(ctx, t.path+".lock")
+	if err != nil {
+		return notDelivered(err)
+	}
+	defer unlock()
+	if err := checkTextfilePath(t.path); err != nil {
+		return notDelivered(err)
+	}
+	current, err := ReadTextfile(t.path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		var ce *CorruptError
+		if !errors.As(err, &ce) {
+			return notDelivered(err)
+		}
+		aside, mvErr := moveAside(t.path, t.now())
+		if mvErr != nil {
+			return notDelivered(fmt.Errorf("textfile %s is corrupt (%s) and cannot be moved aside: %w", t.path, ce.Reason, cleanPathErr(mvErr)))
+		}
+		if t.note != nil {
+			t.note(fmt.Errorf("textfile %s was corrupt (%s): moved aside to %s, started a fresh one", t.path, ce.Reason, filepath.Base(aside)))
+		}
+		current = nil
+	}
+	data, err := encodeText(mergeFamilies(current, mfs))
+	if err != nil {
+		return err
+	}
+	return t.replace(data)
+}
+
+// replace writes data to a temporary file beside the textfile, fsyncs it
+// and renames it into place. On any failure the old file is untouched.
+func (t *textfile) replace(data []byte) (err error) {
+	dir := filepath.Dir(t.path)
+	f, err := t.createTemp(dir, "."+filepath.Base(t.path)+".tmp-*")
+	if err != nil {
+		return notDelivered(fmt.Errorf("cannot create a file in %s: %w", dir, errnoOf(err)))
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return notDelivered(fmt.Errorf("writing textfile %s: %w", t.path, errnoOf(err)))
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return notDelivered(fmt.Errorf("writing textfile %s: %w", t.path, errnoOf(err)))
+	}
+	if err := f.Sync(); err != nil {
+		return notDelivered(fmt.Errorf("writing textfile %s: %w", t.path, errnoOf(err)))
+	}
+	if err := f.Close(); err != nil {
+		return notDelivered(fmt.Errorf("writing textfile %s: %w", t.path, errnoOf(err)))
+	}
+	if err := os.Rename(tmp, t.path); err != nil {
+		return notDelivered(fmt.Errorf("replacing textfile %s: %w", t.path, errnoOf(err)))
+	}
+	syncDir(dir)
+	return nil
+}
+
+// errnoOf drops the temporary file's name from an error.
+func errnoOf(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// checkTextfilePath refuses a textfile path that is a symbolic link (the
+// rename would replace the link, not its target), a directory or a special
+// file. A missing file is fine.
+func checkTextfilePath(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("textfile %s: %w", path, errnoOf(err))
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("textfile %s is a symbolic link: install-metrics replaces the file atomically and does not follow links; name the real file in --metrics-sink", path)
+	case fi.IsDir():
+		return fmt.Errorf("textfile %s is a directory: name a file ending in .prom", path)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("textfile %s is not a regular file", path)
+	}
+	return nil
+}
+
+// lockFile takes an exclusive flock on path (created 0644 if missing, never
+// through a symbolic link), polling until ctx is done.
+func lockFile(ctx context.Context, path string) (func(), error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock file %s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	wait := 500 * time.Microsecond
+	for {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { _ = unix.Flock(fd, unix.LOCK_UN); _ = f.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			_ = f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			_ = f.Close()
+			return nil, fmt.Errorf("textfile %s stayed locked by other install-metrics runs until --metrics-timeout ran out", strings.TrimSuffix(path, ".lock"))
+		case <-timer.C:
+		}
+		wait = min(wait*2, 10*time.Millisecond)
+	}
+}
+
+// moveAside renames a corrupt file to PATH.corrupt-<UTC time>, which
+// node_exporter ignores (it reads only *.prom).
+func moveAside(path string, now time.Time) (string, error) {
+	base := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
+	name := base
+	for i := 1; i <= 100; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			return name, os.Rename(path, name)
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	return "", fmt.Errorf("too many corrupt copies of %s", path)
+}
+
+// CorruptError says a textfile cannot be read as ours.
+type CorruptError struct {
+	Path   string
+	Reason string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("textfile %s is corrupt: %s", e.Path, e.Reason)
+}
+
+// ReadTextfile parses a textfile with expfmt's text parser. A missing file
+// returns an error wrapping fs.ErrNotExist; one that is not valid exposition
+// text, holds our families with another type, or holds negative or
+// non-finite counters returns a *CorruptError. Timestamps are dropped.
+func ReadTextfile(path string) (map[string]*dto.MetricFamily, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, fmt.Errorf("textfile %s: %w", path, fs.ErrNotExist)
+		}
+		if errors.Is(err, unix.ELOOP) {
+			return nil, fmt.Errorf("textfile %s is a symbolic link: name the real file", path)
+		}
+		return nil, fmt.Errorf("reading textfile %s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxTextfile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading textfile %s: %w", path, errnoOf(err))
+	}
+	if len(data) > maxTextfile {
+		return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("larger than %d MiB", maxTextfile>>20)}
+	}
+	return parseText(path, data)
+}
+
+func parseText(path string, data []byte) (map[string]*dto.MetricFamily, error) {
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	mfs, err := p.TextToMetricFamilies(bytes.NewReader(data))
+	if err != nil {
+		return nil, &CorruptError{Path: path, Reason: oneLine(err.Error(), 160)}
+	}
+	for name, mf := range mfs {
+		_, ours := familyLabels[name]
+		if ours && mf.GetType() != dto.MetricType_COUNTER {
+			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("%s is a %s, not a counter", name, strings.ToLower(mf.GetType().String()))}
+		}
+		for _, m := range mf.Metric {
+			m.TimestampMs = nil
+			if ours {
+				v := m.GetCounter().GetValue()
+				if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("%s has the value %v", name, v)}
+				}
+			}
+		}
+	}
+	return mfs, nil
+}
+
+// labelKey is a canonical form of a metric's label set.
+func labelKey(m *dto.Metric) string {
+	pairs := make([]string, 0, len(m.Label))
+	for _, l := range m.Label {
+		pairs = append(pairs, l.GetName()+"\xfe"+l.GetValue())
+	}
+	slices.Sort(pairs)
+	return strings.Join(pairs, "\xff")
+}
+
+// mergeFamilies adds the counters of add to current and returns every
+// family sorted by name, each metric's labels sorted by name and the metrics
+// sorted by labels: a stable file that diffs well. Counters with the same
+// labels are summed (duplicated lines in current included).
+func mergeFamilies(current map[string]*dto.MetricFamily, add []*dto.MetricFamily) []*dto.MetricFamily {
+	all := make(map[string]*dto.MetricFamily, len(current)+len(add))
+	for name, mf := range current {
+		all[name] = mf
+	}
+	for _, mf := range add {
+		cur, ok := all[mf.GetName()]
+		if !ok {
+			all[mf.GetName()] = mf
+			continue
+		}
+		if cur.GetHelp() == "" {
+			cur.Help = mf.Help
+		}
+		cur.Metric = append(cur.Metric, mf.Metric...)
+	}
+	out := make([]*dto.MetricFamily, 0, len(all))
+	for _, name := range sortedKeys(all) {
+		mf := all[name]
+		if mf.GetType() == dto.MetricType_COUNTER {
+			mf.Metric = sumCounters(mf.Metric)
+		}
+		for _, m := range mf.Metric {
+			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+		}
+		slices.SortStableFunc(mf.Metric, func(a, b *dto.Metric) int { return strings.Compare(labelKey(a), labelKey(b)) })
+		out = append(out, mf)
+	}
+	return out
+}
+
+// sumCounters merges counters with the same label set.
+func sumCounters(ms []*dto.Metric) []*dto.Metric {
+	index := make(map[string]int, len(ms))
+	out := make([]*dto.Metric, 0, len(ms))
+	for _, m := range ms {
+		k := labelKey(m)
+		v := m.GetCounter().GetValue()
+		if i, ok := index[k]; ok {
+			v += out[i].GetCounter().GetValue()
+			out[i] = &dto.Metric{Label: out[i].Label, Counter: &dto.Counter{Value: &v}}
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, &dto.Metric{Label: m.Label, Counter: &dto.Counter{Value: &v}})
+	}
+	return out
+}
