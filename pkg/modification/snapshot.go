@@ -180,21 +180,21 @@ func (s *Snapshot) Warnings() []string {
 }
 
 // String summarises the snapshot without the token.
-func (s *Snapshot) String() string {
+func (s Snapshot) String() string {
 	return fmt.Sprintf("modification.Snapshot{platform: %s, pull secret token: %s}", s.platform, s.token.describe())
 }
 
 // GoString is String: %#v must not print the token either.
-func (s *Snapshot) GoString() string { return s.String() }
+func (s Snapshot) GoString() string { return s.String() }
 
 // Format prints String for every verb, so no verb can reach the token.
-func (s *Snapshot) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+func (s Snapshot) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
 
 // LogValue keeps the token out of slog output.
-func (s *Snapshot) LogValue() slog.Value { return slog.StringValue(s.String()) }
+func (s Snapshot) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalJSON keeps the token out of encoding/json output.
-func (s *Snapshot) MarshalJSON() ([]byte, error) {
+func (s Snapshot) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, "{\"platform\":%q}", s.platform), nil
 }
 
@@ -234,7 +234,7 @@ func (t *taker) warning() string {
 }
 
 func (t *taker) stateProblem(err error) {
-	t.warn("ignoring state file %s (%s); modified assets not reported", installer.StateFileName, err)
+	t.warn("state file not used (%s); modified assets not reported", err)
 }
 
 var (
@@ -255,7 +255,7 @@ func (t *taker) readTop(name string, limit int64) []byte {
 		err = errNotRegular
 	}
 	if err == nil && fi.Size() > limit {
-		err = fmt.Errorf("%w: over %d MiB", errTooLarge, limit>>20)
+		err = fmt.Errorf("%w: over %s", errTooLarge, sizeText(limit))
 	}
 	var data []byte
 	if err == nil {
@@ -300,7 +300,7 @@ func readFile(p string, limit int64, buf []byte) ([]byte, error) {
 		n, err := f.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
-			return nil, fmt.Errorf("%w: over %d MiB", errTooLarge, limit>>20)
+			return nil, fmt.Errorf("%w: over %s", errTooLarge, sizeText(limit))
 		}
 		if errors.Is(err, io.EOF) {
 			return buf, nil
@@ -441,7 +441,7 @@ func (t *taker) check(ix *index, p string, disk []byte, g generated) {
 	gen, err := g.decode()
 	if err != nil {
 		if !t.unusable {
-			t.stateProblem(fmt.Errorf("data of %s is not base64", p))
+			t.stateProblem(fmt.Errorf("%s: %w", p, err))
 		}
 		t.unusable = true
 		return
@@ -480,6 +480,13 @@ func labelFor(p, infraID string) string {
 		}
 	}
 	return p
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func sortedUnique(in []string) []string {

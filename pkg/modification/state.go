@@ -64,9 +64,12 @@ const (
 	bootstrapEntry     = "*bootstrap.Bootstrap"
 )
 
+// errBase64 means a file's data in the state file is not base64.
+var errBase64 = errors.New("not base64")
+
 // errFormat means the state file is JSON but not shaped as this code expects
 // (e.g. an installer newer or older than any we know, or a damaged file).
-var errFormat = errors.New("unrecognised format")
+var errFormat = errors.New("unknown format")
 
 // stateFile is what Take needs from the installer's state file. Data slices
 // point into the file's bytes and are base64.
@@ -94,7 +97,7 @@ func (g generated) decode() ([]byte, error) {
 	out := make([]byte, base64.StdEncoding.DecodedLen(len(g.data)))
 	n, err := base64.StdEncoding.Decode(out, g.data)
 	if err != nil {
-		return nil, fmt.Errorf("decoding file data: %w", errFormat)
+		return nil, errBase64
 	}
 	return out[:n], nil
 }
@@ -144,14 +147,19 @@ func parseState(data []byte) (*stateFile, error) {
 	}
 	for key, bad := range odd {
 		if bad && (known(key) || key == installConfigEntry || key == clusterIDEntry) {
-			return nil, fmt.Errorf("%s has a field of an unexpected type: %w", key, errFormat)
+			return nil, fmt.Errorf("%s: field of unexpected type: %w", key, errFormat)
 		}
+	}
+	// Every target depends on the install config: a state without it is
+	// not one an installer we know wrote.
+	if _, ok := odd[installConfigEntry]; !ok {
+		return nil, fmt.Errorf("no %s: %w", installConfigEntry, errFormat)
 	}
 	// An entry that says `create manifests` ran but yields no file is a
 	// format we do not know: reading it would call every manifest user-added.
 	for _, k := range []string{manifestsEntry, openshiftEntry} {
 		if _, ok := odd[k]; ok && !st.seen(k) {
-			return nil, fmt.Errorf("%s holds no files: %w", k, errFormat)
+			return nil, fmt.Errorf("%s: no files: %w", k, errFormat)
 		}
 	}
 	return st, nil
