@@ -38,6 +38,11 @@ func Offset(path string) int64 {
 // holds. The error is nil unless the file could not be read at all or a read
 // failed at the end; t has every line read before it.
 func Follow(ctx context.Context, path string, offset int64, t *Tracker, poll time.Duration) error {
+	return followLines(ctx, path, offset, t.Line, poll)
+}
+
+// followLines is Follow with any consumer of lines.
+func followLines(ctx context.Context, path string, offset int64, line func([]byte), poll time.Duration) error {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
@@ -45,7 +50,7 @@ func Follow(ctx context.Context, path string, offset int64, t *Tracker, poll tim
 		path:   path,
 		offset: offset,
 		poll:   poll,
-		sp:     newSplitter(DefaultMaxLine, t.Line),
+		sp:     newSplitter(DefaultMaxLine, line),
 		buf:    make([]byte, readChunk),
 	}
 	defer f.close()

@@ -46,6 +46,10 @@ type Summary struct {
 	// Format is how most of the run's lines were written: FormatFile,
 	// FormatPipe, FormatTerminal, or "" when no line was recognised.
 	Format string `json:"format"`
+	// Timed is true when the stage times come from the log (its time= or a
+	// CI prefix's timestamp), false when from the clock given to NewTracker
+	// (terminal or pipe output: durations then mean little for a whole file).
+	Timed bool `json:"timed"`
 	// Lines counts every line fed to the Tracker, all runs included.
 	Lines int64 `json:"lines"`
 }
@@ -78,6 +82,7 @@ func (t *Tracker) Summary(exit Exit) Summary {
 		Basis:    d.basis,
 		Deciding: d.text,
 		Format:   t.run.format(),
+		Timed:    t.run.last.set,
 		Lines:    t.lines,
 	}
 }

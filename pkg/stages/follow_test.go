@@ -1,0 +1,277 @@
+package stages
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+const testPoll = 5 * time.Millisecond
+
+// lineRecorder is a Tracker feed that remembers the lines, for Follow's tests.
+type lineRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *lineRecorder) line(l []byte) {
+	r.mu.Lock()
+	r.lines = append(r.lines, string(l))
+	r.mu.Unlock()
+}
+
+func (r *lineRecorder) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lines...)
+}
+
+// waitFor polls until the recorder has n lines; bounded in time.
+func (r *lineRecorder) waitFor(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(r.got()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited for %d lines, have %q", n, r.got())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// follow runs Follow (or followLines when tr is nil) in the background;
+// stop cancels it and returns its error.
+func follow(t *testing.T, path string, offset int64, rec *lineRecorder, tr *Tracker) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		if tr != nil {
+			done <- Follow(ctx, path, offset, tr, testPoll)
+			return
+		}
+		done <- followLines(ctx, path, offset, rec.line, testPoll)
+	}()
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("Follow did not return after its context was cancelled")
+			return nil
+		}
+	}
+}
+
+func appendTo(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFollowFromOffset(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".openshift_install.log")
+	appendTo(t, path, "old run 1\nold run 2\n")
+	offset := Offset(path)
+	var rec lineRecorder
+	stop := follow(t, path, offset, &rec, nil)
+	appendTo(t, path, "new 1\nnew ")
+	rec.waitFor(t, 1)
+	appendTo(t, path, "2\nlast without newline")
+	rec.waitFor(t, 2)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"new 1", "new 2", "last without newline"}, rec.got()); diff != "" {
+		t.Errorf("lines mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFollowFileAndDirectoryAppearLater(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "not", "yet")
+	path := filepath.Join(dir, ".openshift_install.log")
+	if got := Offset(path); got != 0 {
+		t.Fatalf("Offset of a missing file = %d", got)
+	}
+	var rec lineRecorder
+	stop := follow(t, path, 0, &rec, nil)
+	time.Sleep(3 * testPoll)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, path, "first\n")
+	rec.waitFor(t, 1)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"first"}, rec.got()); diff != "" {
+		t.Errorf("lines mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFollowNoFileAtAll(t *testing.T) {
+	var rec lineRecorder
+	stop := follow(t, filepath.Join(t.TempDir(), "missing.log"), 0, &rec, nil)
+	time.Sleep(2 * testPoll)
+	if err := stop(); err != nil {
+		t.Errorf("Follow of a file that never appeared: %v", err)
+	}
+}
+
+func TestFollowReadsToEOFAfterCancel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	appendTo(t, path, "")
+	var rec lineRecorder
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the installer already exited: read what is there and return
+	appendTo(t, path, strings.Repeat("line\n", 1000)+"tail")
+	if err := followLines(ctx, path, 0, rec.line, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.got(); len(got) != 1001 || got[1000] != "tail" {
+		t.Errorf("got %d lines ending %q, want 1001 ending tail", len(got), got[len(got)-1])
+	}
+}
+
+func TestFollowTruncated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	appendTo(t, path, "")
+	var rec lineRecorder
+	stop := follow(t, path, 0, &rec, nil)
+	appendTo(t, path, "a long first line\n")
+	rec.waitFor(t, 1)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * testPoll)
+	appendTo(t, path, "b\n")
+	rec.waitFor(t, 2)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a long first line", "b"}, rec.got()); diff != "" {
+		t.Errorf("lines mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFollowReplaced(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "log")
+	appendTo(t, path, "before\n")
+	var rec lineRecorder
+	stop := follow(t, path, Offset(path), &rec, nil)
+	appendTo(t, path, "old file\n")
+	rec.waitFor(t, 1)
+	next := filepath.Join(dir, "log.new")
+	appendTo(t, next, "new file 1\n")
+	if err := os.Rename(next, path); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, path, "new file 2\n")
+	rec.waitFor(t, 3)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"old file", "new file 1", "new file 2"}, rec.got()); diff != "" {
+		t.Errorf("lines mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFollowDeletedWhileWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var rec lineRecorder
+	stop := follow(t, path, 0, &rec, nil)
+	if _, err := w.WriteString("one\n"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 1)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteString("two\n"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 2)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"one", "two"}, rec.got()); diff != "" {
+		t.Errorf("lines mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFollowOffsetBeyondEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	appendTo(t, path, "replaced by a shorter file\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var rec lineRecorder
+	if err := followLines(ctx, path, 1<<20, rec.line, testPoll); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"replaced by a shorter file"}, rec.got()); diff != "" {
+		t.Errorf("lines mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFollowUnreadable(t *testing.T) {
+	path := t.TempDir() // a directory: open works, read fails
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Follow(ctx, path, 0, NewTracker(fixedNow), testPoll); err == nil {
+		t.Error("Follow of a directory: no error")
+	}
+	if got := Offset(path); got != 0 {
+		t.Errorf("Offset of a directory = %d, want 0", got)
+	}
+}
+
+// TestFollowClassifies follows a real log written line by line, as the
+// installer would, and checks the Summary equals Classify's.
+func TestFollowClassifies(t *testing.T) {
+	raw, err := os.ReadFile(synthetic + "/terraform-4.5-create-success.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "log")
+	appendTo(t, path, "time=\"2020-08-01T10:00:00Z\" level=fatal msg=\"an earlier run\"\n")
+	tr := NewTracker(fixedNow)
+	stop := follow(t, path, Offset(path), nil, tr)
+	for l := range strings.SplitAfterSeq(string(raw), "\n") {
+		appendTo(t, path, l)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	want, err := Classify(strings.NewReader(string(raw)), fixedNow, Exit{Known: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, tr.Summary(Exit{Known: true})); diff != "" {
+		t.Errorf("summary mismatch (-want +got):\n%s", diff)
+	}
+}
