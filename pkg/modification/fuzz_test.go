@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -68,7 +70,15 @@ func summarise(st *stateFile) stateSummary {
 		}
 	}
 	out.Platform, out.Token = stateConfigFacts(st.installConfig)
-	return out
+	return out.sorted()
+}
+
+// sorted orders each entry's files: the reference reads fields in map order.
+func (s stateSummary) sorted() stateSummary {
+	for _, files := range s.Files {
+		slices.SortFunc(files, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
+	}
+	return s
 }
 
 // referenceState is parseState's contract written with encoding/json.
@@ -139,7 +149,7 @@ func referenceState(data []byte) (stateSummary, bool) {
 			return out, false
 		}
 	}
-	return out, true
+	return out.sorted(), true
 }
 
 func referenceFile(m map[string]any, files [][2]string, odd *bool) [][2]string {

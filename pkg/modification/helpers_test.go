@@ -1,17 +1,13 @@
 package modification
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/install-metrics/install-metrics/hack/bench/modification/benchdata"
 )
 
 // realDir holds copies of the real installer runs (its README.md says which).
@@ -28,37 +24,15 @@ const (
 	run18 = "18-create-ignition-configs-extra-user-manifest"
 )
 
-// listed is one line of a run's listing-before.txt or listing-after.txt.
-type listed struct {
-	sha  string
-	size int
-	path string
-}
+type listed = benchdata.Listed
 
 func readListing(t testing.TB, run, which string) []listed {
 	t.Helper()
-	f, err := os.Open(filepath.Join(realDir, run, "listing-"+which+".txt"))
+	list, err := benchdata.ParseListing(realFile(t, run, "listing-"+which+".txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []listed
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) != 3 {
-			t.Fatalf("bad listing line %q", sc.Text())
-		}
-		size, err := strconv.Atoi(fields[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, listed{sha: fields[0], size: size, path: fields[2]})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return list
 }
 
 func realFile(t testing.TB, run, name string) []byte {
@@ -75,84 +49,25 @@ func realState(t testing.TB, run string) []byte {
 	return realFile(t, run, "openshift_install_state.json")
 }
 
-// stateContents decodes every {"Filename", "Data"} object of a state file
-// with encoding/json, independently of the parser under test: name -> every
-// distinct content.
+// stateContents decodes every file of a state file with encoding/json,
+// independently of the parser under test.
 func stateContents(t testing.TB, state []byte) map[string][][]byte {
 	t.Helper()
-	var top map[string]any
-	if err := json.Unmarshal(state, &top); err != nil {
+	c, err := benchdata.StateContents(state)
+	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][][]byte{}
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			name, ok1 := v["Filename"].(string)
-			data, ok2 := v["Data"].(string)
-			ok2 = ok2 || v["Data"] == nil
-			if ok1 && ok2 {
-				b, err := base64.StdEncoding.DecodeString(data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, have := range out[name] {
-					if bytes.Equal(have, b) {
-						return
-					}
-				}
-				out[name] = append(out[name], b)
-				return
-			}
-			for _, e := range v {
-				walk(e)
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		}
-	}
-	walk(top)
-	return out
-}
-
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+	return c
 }
 
 // buildDir rebuilds a real run's asset directory in a new temporary
-// directory: every file of the listing (the installer's hidden files aside)
-// is taken from the state file's contents with the listed sha256, or from
-// extra (which must match the listing too, unless its sha is "*"). The state
-// file is copied in as .openshift_install_state.json.
+// directory (benchdata.Rebuild: every file checked against the listing).
 func buildDir(t testing.TB, state []byte, list []listed, extra map[string][]byte) string {
 	t.Helper()
 	dir := t.TempDir()
-	contents := stateContents(t, state)
-	for _, l := range list {
-		if strings.HasPrefix(l.path, ".openshift_install") {
-			continue
-		}
-		data, ok := extra[l.path]
-		if ok && l.sha != anySHA && sha(data) != l.sha {
-			t.Fatalf("%s: sha256 %s, the listing says %s", l.path, sha(data), l.sha)
-		}
-		if !ok {
-			for _, c := range contents[l.path] {
-				if sha(c) == l.sha {
-					data, ok = c, true
-				}
-			}
-		}
-		if !ok {
-			t.Fatalf("%s (sha256 %s) is not in the state file", l.path, l.sha)
-		}
-		writeFile(t, dir, l.path, data)
+	if err := benchdata.Rebuild(dir, state, list, extra); err != nil {
+		t.Fatal(err)
 	}
-	writeFile(t, dir, ".openshift_install_state.json", state)
 	return dir
 }
 
@@ -201,8 +116,8 @@ func unpinned(list []listed, paths ...string) []listed {
 	out := append([]listed(nil), list...)
 	for i := range out {
 		for _, p := range paths {
-			if out[i].path == p {
-				out[i].sha = anySHA
+			if out[i].Path == p {
+				out[i].SHA = benchdata.AnySHA
 			}
 		}
 	}
@@ -215,7 +130,7 @@ func without(list []listed, paths ...string) []listed {
 	for _, l := range list {
 		drop := false
 		for _, p := range paths {
-			drop = drop || l.path == p
+			drop = drop || l.Path == p
 		}
 		if !drop {
 			out = append(out, l)
@@ -223,6 +138,3 @@ func without(list []listed, paths ...string) []listed {
 	}
 	return out
 }
-
-// anySHA marks an extra file whose content the listing does not pin.
-const anySHA = "*"

@@ -189,8 +189,8 @@ func TestRealRuns(t *testing.T) {
 			setup: func(t *testing.T) string {
 				dir := buildDir(t, realState(t, run02), readListing(t, run02, "after"), nil)
 				for _, l := range readListing(t, run02, "after") {
-					if strings.Contains(l.path, "/") && l.size > 0 {
-						writeFile(t, dir, l.path, reformatYAML(t, readDirFile(t, dir, l.path)))
+					if strings.Contains(l.Path, "/") && l.Size > 0 {
+						writeFile(t, dir, l.Path, reformatYAML(t, readDirFile(t, dir, l.Path)))
 					}
 				}
 				return dir

@@ -210,7 +210,8 @@ type taker struct {
 
 	firstWarning string
 	moreWarnings int
-	buf          []byte
+	// buf and scratch are reused for file contents and decoded state data.
+	buf, scratch []byte
 }
 
 // warn records a problem; only the first is kept, the others are counted.
@@ -255,11 +256,11 @@ func (t *taker) readTop(name string, limit int64) []byte {
 		err = errNotRegular
 	}
 	if err == nil && fi.Size() > limit {
-		err = fmt.Errorf("%w: over %s", errTooLarge, sizeText(limit))
+		err = tooLarge(limit)
 	}
 	var data []byte
 	if err == nil {
-		data, err = readFile(p, limit, make([]byte, 0, fi.Size()+512))
+		data, err = readFile(p, limit, make([]byte, 0, fi.Size()+4096), true)
 	}
 	if err != nil {
 		if name == installer.StateFileName {
@@ -282,33 +283,18 @@ func describe(err error) error {
 	return err
 }
 
-// readFile reads at most limit bytes into buf's storage (reused when given).
-func readFile(p string, limit int64, buf []byte) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
+// grow makes room to read more into buf.
+func grow(buf []byte) []byte {
+	if cap(buf)-len(buf) >= 4096 {
+		return buf
 	}
-	defer func() { _ = f.Close() }()
-	if cap(buf) == 0 {
-		buf = make([]byte, 0, 64<<10)
-	}
-	buf = buf[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return nil, fmt.Errorf("%w: over %s", errTooLarge, sizeText(limit))
-		}
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	nb := make([]byte, len(buf), 2*cap(buf)+64<<10)
+	copy(nb, buf)
+	return nb
+}
+
+func tooLarge(limit int64) error {
+	return fmt.Errorf("%w: over %s", errTooLarge, sizeText(limit))
 }
 
 // compare walks what the installer will consume and compares it with ix.
@@ -397,7 +383,7 @@ func (t *taker) visitEntry(ix *index, p string, mode fs.FileMode, present map[st
 	g, generated := ix.files[p]
 	switch {
 	case generated && mode.IsRegular():
-		data, err := readFile(filepath.Join(t.dir, filepath.FromSlash(p)), t.opts.MaxFileBytes, t.buf)
+		data, err := readFile(filepath.Join(t.dir, filepath.FromSlash(p)), t.opts.MaxFileBytes, t.buf, false)
 		if err != nil {
 			t.warn("cannot read %s (%s); not compared", p, describe(err))
 			return
@@ -438,7 +424,7 @@ func inAssetDirs(p string) bool {
 // check compares one on-disk file with its generated version: bytes first,
 // and only when they differ, later, as data.
 func (t *taker) check(ix *index, p string, disk []byte, g generated) {
-	gen, err := g.decode()
+	gen, err := g.decode(t.scratch)
 	if err != nil {
 		if !t.unusable {
 			t.stateProblem(fmt.Errorf("%s: %w", p, err))
@@ -447,8 +433,10 @@ func (t *taker) check(ix *index, p string, disk []byte, g generated) {
 		return
 	}
 	if bytes.Equal(disk, gen) {
+		t.scratch = gen[:0]
 		return
 	}
+	gen = bytes.Clone(gen)
 	label := labelFor(p, ix.infraID)
 	k := kindOf(p)
 	if k == kindBytes {

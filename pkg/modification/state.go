@@ -92,9 +92,13 @@ type generated struct {
 	data []byte // base64
 }
 
-// decode returns the file's bytes.
-func (g generated) decode() ([]byte, error) {
-	out := make([]byte, base64.StdEncoding.DecodedLen(len(g.data)))
+// decode returns the file's bytes, in buf's storage if it has room.
+func (g generated) decode(buf []byte) ([]byte, error) {
+	n := base64.StdEncoding.DecodedLen(len(g.data))
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	out := buf[:n]
 	n, err := base64.StdEncoding.Decode(out, g.data)
 	if err != nil {
 		return nil, errBase64
