@@ -61,6 +61,9 @@ type entry struct {
 	timed  bool // when holds the time of a CI prefix
 }
 
+// maxDebugMsg is how much of a debug or trace line's message is decoded.
+const maxDebugMsg = 512
+
 // parser turns raw lines into entries without allocating.
 type parser struct {
 	now  func() time.Time
@@ -129,7 +132,7 @@ func (p *parser) logfmt(s []byte, e *entry) bool {
 	if end < 0 {
 		end = len(s)
 	}
-	lv := parseLevel(s[:end], true)
+	lv := parseLevel(s[:end], false)
 	if lv == lvNone {
 		return false
 	}
@@ -139,12 +142,21 @@ func (p *parser) logfmt(s []byte, e *entry) bool {
 		e.format = fmtFile
 	}
 	s = trimLeft(s[end:])
+	if lv <= lvDebug && len(s) > maxDebugMsg {
+		// Only the start of a debug message is ever looked at (raw, still
+		// quoted); terraform and Cluster API dumps are long and full of
+		// escapes.
+		s = s[:maxDebugMsg]
+	}
 	if !hasPrefix(s, "msg=") {
 		e.extra = s
 		return true
 	}
 	s = s[len("msg="):]
 	switch {
+	case lv <= lvDebug && len(s) > 0 && s[0] == '"':
+		// Debug prefixes are matched on the raw text: no need to unquote.
+		e.msg = s[1:]
 	case len(s) > 0 && s[0] == '"':
 		e.msg, e.extra = p.unquote(s[1:])
 		e.extra = trimLeft(e.extra)
@@ -187,7 +199,7 @@ func (p *parser) terminal(s []byte, e *entry) bool {
 	if n < 4 {
 		return false
 	}
-	lv := parseLevel(s[:n], false)
+	lv := parseLevel(s[:n], true)
 	if lv == lvNone {
 		return false
 	}
@@ -210,23 +222,25 @@ func (p *parser) terminal(s []byte, e *entry) bool {
 
 // parseLevel reads a logrus level name: lower case in logfmt, upper case on
 // the terminal.
-func parseLevel(s []byte, lower bool) level {
-	var name string
-	if lower {
-		name = string(s) // the compiler does not allocate for a switch on string(b)
-	} else {
+func parseLevel(s []byte, upper bool) level {
+	if upper {
 		switch string(s) {
-		case "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "PANIC":
-		default:
-			return lvNone
+		case "DEBUG":
+			return lvDebug
+		case "INFO":
+			return lvInfo
+		case "WARNING", "WARN":
+			return lvWarning
+		case "ERROR":
+			return lvError
+		case "FATAL", "PANIC":
+			return lvFatal
+		case "TRACE":
+			return lvTrace
 		}
-		var b [8]byte
-		for i, c := range s {
-			b[i] = c + 'a' - 'A'
-		}
-		name = string(b[:len(s)])
+		return lvNone
 	}
-	switch name {
+	switch string(s) {
 	case "debug":
 		return lvDebug
 	case "info":

@@ -40,12 +40,17 @@ type stamp struct {
 
 func rawStamp(b []byte) (stamp, bool) {
 	var s stamp
-	// 2006-01-02T15:04:05Z at least; a garbled value is no time.
+	return s, s.setRaw(b)
+}
+
+// setRaw keeps b if it looks like an RFC 3339 time (2006-01-02T15:04:05Z at
+// least); a garbled value is no time and leaves s alone.
+func (s *stamp) setRaw(b []byte) bool {
 	if len(b) < 20 || len(b) > len(s.raw) || b[4] != '-' || b[10] != 'T' {
-		return s, false
+		return false
 	}
 	s.set, s.n = true, uint8(copy(s.raw[:], b))
-	return s, true
+	return true
 }
 
 func timeStamp(t time.Time) stamp { return stamp{set: true, t: t} }
@@ -183,21 +188,18 @@ func (t *Tracker) Line(line []byte) {
 func (t *Tracker) note(e *entry) {
 	r := &t.run
 	r.formats[e.format]++
-	var s stamp
-	ok := false
 	switch {
-	case e.ts != nil:
-		s, ok = rawStamp(e.ts)
+	case e.ts != nil && r.last.setRaw(e.ts):
 	case e.timed:
-		s, ok = timeStamp(e.when), true
-	}
-	if ok {
-		r.last = s
-		if !r.first.set {
-			r.first = s
+		r.last = timeStamp(e.when)
+	default:
+		if !r.first.set && !r.last.set {
+			r.first = timeStamp(t.p.now())
 		}
-	} else if !r.first.set && !r.last.set {
-		r.first = timeStamp(t.p.now())
+		return
+	}
+	if !r.first.set {
+		r.first = r.last
 	}
 }
 
@@ -224,7 +226,7 @@ const headerPrefix = "OpenShift Installer "
 // (terraform, Cluster API), so only a few prefixes are looked at.
 func (t *Tracker) debug(e *entry) {
 	r := &t.run
-	msg := trimLeft(e.msg)
+	msg := e.msg // the prefixes below are never indented
 	switch {
 	case hasPrefix(msg, headerPrefix):
 		t.header(e, msg[len(headerPrefix):])
@@ -251,7 +253,8 @@ func (t *Tracker) debug(e *entry) {
 func (t *Tracker) header(e *entry, version []byte) {
 	r := &t.run
 	v := version
-	if i := bytes.IndexAny(v, " \t"); i >= 0 {
+	// A debug message is raw: the closing quote or an escape ends it too.
+	if i := bytes.IndexAny(v, " \t\"\\"); i >= 0 {
 		v = v[:i]
 	}
 	if len(v) > 128 {
