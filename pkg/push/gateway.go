@@ -32,10 +32,15 @@ type gateway struct {
 	auth       Auth
 	pullSecret string
 	caFile     string
+	dial       dialFunc
 }
 
-func newGateway(s SinkURL, c Config) *gateway {
-	return &gateway{sink: s, auth: c.Auth, pullSecret: c.PullSecretToken, caFile: c.CAFile}
+// dialFunc is net.Dialer.DialContext; tests replace it to simulate DNS
+// failures without leaving the machine.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func newGateway(s SinkURL, c Config, dial dialFunc) *gateway {
+	return &gateway{sink: s, auth: c.Auth, pullSecret: c.PullSecretToken, caFile: c.CAFile, dial: dial}
 }
 
 // Send implements Sink.
@@ -157,9 +162,12 @@ func (g *gateway) client(ctx context.Context) (*http.Client, error) {
 	if d, ok := ctx.Deadline(); ok {
 		timeout = max(time.Until(d), time.Millisecond)
 	}
+	if g.dial == nil {
+		g.dial = (&net.Dialer{Timeout: timeout}).DialContext
+	}
 	tr := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            (&net.Dialer{Timeout: timeout}).DialContext,
+		DialContext:            g.dial,
 		TLSClientConfig:        tlsConf,
 		TLSHandshakeTimeout:    timeout,
 		ResponseHeaderTimeout:  timeout,
@@ -248,6 +256,8 @@ func (g *gateway) classify(ctx context.Context, err error, rec *recorder, secret
 		return fmt.Errorf("gateway answered %d%s; the samples may have been counted, so they are not resent", status, msg)
 	case !wrote:
 		return notDelivered(fmt.Errorf("%s%s", netReason(ctx, err, secrets), tlsHint(err)))
+	case errors.Is(ctx.Err(), context.Canceled):
+		return errors.New("sending interrupted after the samples were sent; they may have been counted, so they are not resent")
 	case ctx.Err() != nil || isTimeout(err):
 		return errors.New("no answer before --metrics-timeout ran out, after the samples were sent; they may have been counted, so they are not resent")
 	default:

@@ -25,6 +25,9 @@ type Sender struct {
 	spool *spool
 	// newSink builds the Sink for a URL; tests replace it.
 	newSink func(SinkURL, func(error)) Sink
+	// dial connects gateway and StatsD sinks (nil: net.Dialer); tests
+	// replace it to simulate DNS failures.
+	dial dialFunc
 }
 
 // New validates cfg (no network, no file read) and returns a Sender. An
@@ -54,9 +57,9 @@ func New(cfg Config) (*Sender, error) {
 func (s *Sender) defaultSink(u SinkURL, note func(error)) Sink {
 	switch u.Kind {
 	case GatewaySink:
-		return newGateway(u, s.cfg)
+		return newGateway(u, s.cfg, s.dial)
 	case StatsDSink:
-		return &statsd{sink: u}
+		return &statsd{sink: u, dial: s.dial}
 	default:
 		return newTextfile(u.Path, s.cfg.now, note)
 	}
@@ -71,7 +74,7 @@ func (s *Sender) Preflight() []*Warning {
 	for _, u := range s.cfg.Sinks {
 		switch u.Kind {
 		case GatewaySink:
-			g := newGateway(u, s.cfg)
+			g := newGateway(u, s.cfg, nil)
 			if _, _, err := g.credentials(); err != nil {
 				out = append(out, &Warning{Sink: u.String(), Err: err})
 			} else if _, err := g.client(context.Background()); err != nil {

@@ -18,6 +18,7 @@ const maxDatagram = 1432
 // so that prometheus/statsd_exporter turns the tags back into labels.
 type statsd struct {
 	sink SinkURL
+	dial dialFunc
 }
 
 // Send implements Sink.
@@ -27,8 +28,11 @@ func (s *statsd) Send(ctx context.Context, samples []Sample) error {
 	if s.sink.Scheme == "statsd+tcp" {
 		network = "tcp"
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, s.sink.Addr)
+	dial := s.dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	conn, err := dial(ctx, network, s.sink.Addr)
 	if err != nil {
 		return notDelivered(dialReason(ctx, err))
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -27,6 +29,9 @@ type Options struct {
 	// without "Authorization: Bearer <BearerToken>" gets 401 from the proxy
 	// and never reaches the gateway.
 	BearerToken string
+	// Addr is the 127.0.0.1:port to listen on (default: a free port), e.g.
+	// to bring a gateway back where a client found none.
+	Addr string
 }
 
 // FaultKind is a misbehaviour of the gateway or of the network in front.
@@ -92,18 +97,42 @@ type Server struct {
 	pushes   int
 }
 
-func newServer(o Options) *Server {
+func newServer(o Options) (*Server, error) {
 	s := &Server{opts: o, closing: make(chan struct{}), families: map[string]*dto.MetricFamily{}}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	if o.Addr != "" {
+		ln, err := net.Listen("tcp", o.Addr)
+		if err != nil {
+			s.ts.Close()
+			return nil, fmt.Errorf("listening on %s: %w", o.Addr, err)
+		}
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = ln
+	}
+	// Failed TLS handshakes are what some tests are about: not worth a log line.
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	return s, nil
+}
+
+// NewServer starts a plain HTTP test gateway on 127.0.0.1. It panics if
+// Options.Addr cannot be listened on (use Listen to get the error).
+func NewServer(o Options) *Server {
+	s, err := Listen(o)
+	if err != nil {
+		panic("gatewaytest: " + err.Error())
+	}
 	return s
 }
 
-// NewServer starts a plain HTTP test gateway on 127.0.0.1.
-func NewServer(o Options) *Server {
-	s := newServer(o)
+// Listen is NewServer returning an error instead of panicking.
+func Listen(o Options) (*Server, error) {
+	s, err := newServer(o)
+	if err != nil {
+		return nil, err
+	}
 	s.ts.Start()
 	s.URL = s.ts.URL
-	return s
+	return s, nil
 }
 
 // Close stops the server; hanging requests are released first.
@@ -220,8 +249,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 	req.Body = body
+	i := s.record(req)
 	rec := &statusRecorder{ResponseWriter: w}
-	defer func() { req.Status = rec.status; s.record(req) }()
+	defer func() {
+		s.mu.Lock()
+		s.requests[i].Status = rec.status
+		s.mu.Unlock()
+	}()
 
 	switch fault.Kind {
 	case Status:
@@ -236,6 +270,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		case <-s.closing:
 		}
+		hijackClose(w)
 		return
 	}
 
@@ -283,10 +318,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.WriteHeader(http.StatusAccepted)
 }
 
-func (s *Server) record(req Request) {
+// record appends a request and returns its index.
+func (s *Server) record(req Request) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, req)
+	return len(s.requests) - 1
 }
 
 func hijackClose(w http.ResponseWriter) {

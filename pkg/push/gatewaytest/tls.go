@@ -32,7 +32,10 @@ func NewTLSServer(o Options, t TLSOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(o)
+	s, err := newServer(o)
+	if err != nil {
+		return nil, err
+	}
 	s.caPEM = caPEM
 	s.ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	s.ts.StartTLS()
