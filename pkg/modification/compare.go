@@ -48,7 +48,14 @@ type pending struct {
 
 // equal reports whether the two versions hold the same data. A version that
 // does not parse is different.
-func (p pending) equal() bool {
+func (p pending) equal() (same bool) {
+	// The user's file is arbitrary input to a third-party parser: should it
+	// ever panic, the file counts as different and the wrapper goes on.
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
 	var (
 		a, b   []any
 		errA   error

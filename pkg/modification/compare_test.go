@@ -66,16 +66,19 @@ func TestKindOf(t *testing.T) {
 }
 
 func TestLabelFor(t *testing.T) {
-	for _, tt := range []struct{ path, infraID, want string }{
-		{"manifests/cluster-config.yaml", "wrapper-test-q244p", "manifests/cluster-config.yaml"},
-		{"cluster-api/machines/10_inframachine_wrapper-test-q244p-master-0.yaml", "wrapper-test-q244p",
-			"cluster-api/machines/10_inframachine_<infraID>-master-0.yaml"},
-		{"cluster-api/machines/10_inframachine_abc-master-0.yaml", "", "cluster-api/machines/10_inframachine_abc-master-0.yaml"},
-		{"manifests/my file.yaml", "", UserAdded},
-		{"manifests/ünïcode.yaml", "", UserAdded},
+	const capi = "cluster-api/machines/10_inframachine_wrapper-test-q244p-master-0.yaml"
+	ix := &index{infraID: "wrapper-test-q244p", vouched: map[string]bool{
+		"manifests/cluster-config.yaml": true, capi: true, "manifests/my file.yaml": true, "manifests/ünïcode.yaml": true,
+	}}
+	for _, tt := range []struct{ path, want string }{
+		{"manifests/cluster-config.yaml", "manifests/cluster-config.yaml"},
+		{capi, "cluster-api/machines/10_inframachine_<infraID>-master-0.yaml"},
+		{"manifests/99-user-extra-configmap.yaml", UserAdded},
+		{"manifests/my file.yaml", UserAdded},
+		{"manifests/ünïcode.yaml", UserAdded},
 	} {
-		if got := labelFor(tt.path, tt.infraID); got != tt.want {
-			t.Errorf("labelFor(%q, %q) = %q, want %q", tt.path, tt.infraID, got, tt.want)
+		if got := labelFor(tt.path, ix); got != tt.want {
+			t.Errorf("labelFor(%q) = %q, want %q", tt.path, got, tt.want)
 		}
 	}
 }

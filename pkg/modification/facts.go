@@ -18,6 +18,11 @@ func installConfigFacts(data []byte) (platform, token string) {
 	if data == nil {
 		return "", ""
 	}
+	defer func() { // as in pending.equal: a parser panic is no platform
+		if recover() != nil {
+			platform, token = "", ""
+		}
+	}()
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
 		return "", ""

@@ -317,3 +317,20 @@ func TestSourcesAreVerbatimCopies(t *testing.T) {
 		}
 	}
 }
+
+// Every file the real runs generated may become a label: none is mistaken
+// for a file the user added.
+func TestRealGeneratedNamesAreVouched(t *testing.T) {
+	for _, run := range []string{run02, run03, run06, run14, run15} {
+		st, err := parseState(realState(t, run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix := newIndex(st)
+		for p := range ix.files {
+			if got := labelFor(p, ix); got != p {
+				t.Errorf("run %s: label for %s is %q", run, p, got)
+			}
+		}
+	}
+}

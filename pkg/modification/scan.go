@@ -17,9 +17,8 @@ import (
 const maxDepth = 10000
 
 var (
-	errSyntax   = errors.New("not valid JSON")
-	errTooDeep  = errors.New("nested too deeply")
-	errNotFound = errors.New("not present")
+	errSyntax  = errors.New("not valid JSON")
+	errTooDeep = errors.New("nested too deeply")
 )
 
 // scanner walks JSON text without building values. It accepts every valid

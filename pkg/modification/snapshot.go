@@ -437,7 +437,7 @@ func (t *taker) check(ix *index, p string, disk []byte, g generated) {
 		return
 	}
 	gen = bytes.Clone(gen)
-	label := labelFor(p, ix.infraID)
+	label := labelFor(p, ix)
 	k := kindOf(p)
 	if k == kindBytes {
 		t.labels = append(t.labels, label)
@@ -449,12 +449,15 @@ func (t *taker) check(ix *index, p string, disk []byte, g generated) {
 // labelFor turns a generated path into a label value. Generated names may
 // hold the infrastructure ID, which starts with the user's cluster name
 // (cluster-api/machines/10_inframachine_<infraID>-master-0.yaml): it becomes
-// "<infraID>". A name with characters the installer never uses in its own
-// names came from the user (a file the installer absorbed into its state on
-// an earlier run) and counts as user-added.
-func labelFor(p, infraID string) string {
-	if len(infraID) >= 6 {
-		p = strings.ReplaceAll(p, infraID, "<infraID>")
+// "<infraID>". A name the installer does not vouch for (index.vouched), or
+// with characters the installer never uses, is a file the user added that an
+// earlier run absorbed into the state: it counts as user-added.
+func labelFor(p string, ix *index) string {
+	if !ix.vouched[p] {
+		return UserAdded
+	}
+	if len(ix.infraID) >= 6 {
+		p = strings.ReplaceAll(p, ix.infraID, "<infraID>")
 	}
 	if len(p) > 200 {
 		return UserAdded

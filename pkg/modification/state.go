@@ -62,6 +62,10 @@ const (
 	manifestsEntry     = "*manifests.Manifests"
 	openshiftEntry     = "*manifests.Openshift"
 	bootstrapEntry     = "*bootstrap.Bootstrap"
+
+	// clusterConfigName is rendered by *manifests.Manifests itself, from no
+	// template (kubeSysConfigPath upstream, unchanged since 4.1).
+	clusterConfigName = "manifests/cluster-config.yaml"
 )
 
 // errBase64 means a file's data in the state file is not base64.
@@ -318,6 +322,13 @@ type index struct {
 	// knows is never user-added, even when we do not know which entry is
 	// authoritative for it.
 	known map[string]bool
+	// vouched holds the generated names that are the installer's own: held
+	// by an entry other than the two that absorb the user's files
+	// (*manifests.Manifests, *manifests.Openshift), rendered from a template
+	// entry, or cluster-config.yaml. Another name in those two entries may be
+	// a file the user added that an earlier run absorbed: it never becomes a
+	// label.
+	vouched map[string]bool
 	// written lists, per `create manifests` target entry, the files it wrote,
 	// when that was the last command that wrote assets (nil otherwise).
 	written [][]string
@@ -341,9 +352,21 @@ func newIndex(st *stateFile) *index {
 	add(manifestTargets)
 	add(ignitionTargets)
 	add([]string{installConfigEntry})
-	for _, files := range st.entries {
+	ix.vouched = map[string]bool{clusterConfigName: true}
+	for k, files := range st.entries {
+		absorbing := k == manifestsEntry || k == openshiftEntry
 		for _, f := range files {
-			ix.known[cleanName(f.name)] = true
+			p := cleanName(f.name)
+			ix.known[p] = true
+			if !absorbing {
+				ix.vouched[p] = true
+			}
+			if base, ok := strings.CutPrefix(p, "templates/"); ok {
+				base = strings.TrimSuffix(base, ".template")
+				for _, v := range []string{"manifests/" + base, "openshift/" + base, "openshift/99_" + base} {
+					ix.vouched[v] = true
+				}
+			}
 		}
 	}
 	manifestsLevel := st.seen(manifestsEntry)

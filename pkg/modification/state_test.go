@@ -57,6 +57,7 @@ func TestStateFiles(t *testing.T) {
 	tests := []struct {
 		name     string
 		state    []byte // nil: no state file
+		files    map[string]string
 		want     []string
 		warnings int
 	}{
@@ -168,13 +169,44 @@ func TestStateFiles(t *testing.T) {
 			want: allThree,
 		},
 		{
-			name: "older installer: no copies in the dependencies, no cluster ID",
+			name: "older installer: fewer entries, no cluster ID",
 			state: editState(t, func(top map[string]any) {
-				for _, k := range append(sourceEntries, clusterIDEntry, "*clusterapi.Cluster") {
+				for _, k := range []string{"*manifests.DNS", "*manifests.Ingress", "*openshiftinstall.Config", clusterIDEntry, "*clusterapi.Cluster"} {
 					delete(top, k)
 				}
 			}),
 			want: allThree,
+		},
+		{
+			// Without *manifests.Scheduler nothing but *manifests.Manifests,
+			// which also absorbs the user's files, names the edited file: its
+			// name is not trusted as a label.
+			name: "edited file named only by the entry that absorbs user files",
+			state: editState(t, func(top map[string]any) {
+				delete(top, "*manifests.Scheduler")
+			}),
+			want: []string{UserAdded, UserRemoved},
+		},
+		{
+			name: "edited Cluster API machine: the infrastructure ID leaves the label",
+			state: editState(t, func(top map[string]any) {
+				top["*machines.ClusterAPI"] = map[string]any{"FileList": []any{map[string]any{
+					"Filename": "cluster-api/machines/10_inframachine_wrapper-test-q244p-master-0.yaml",
+					"Data":     "a2luZDogQVdTTWFjaGluZQo=", // kind: AWSMachine
+				}}}
+			}),
+			files: map[string]string{"cluster-api/machines/10_inframachine_wrapper-test-q244p-master-0.yaml": "kind: GCPMachine\n"},
+			want:  append([]string{"cluster-api/machines/10_inframachine_<infraID>-master-0.yaml"}, allThree...),
+		},
+		{
+			// A file the user added, absorbed into the state by a rerun of
+			// `create manifests`, then edited: its name never becomes a label.
+			name: "edited user file absorbed into the state",
+			state: editState(t, func(top map[string]any) {
+				entry(top, manifestsEntry)["FileList"] = append(fileList(top, manifestsEntry),
+					map[string]any{"Filename": "manifests/99-user-extra-configmap.yaml", "Data": "YTogYgo="})
+			}),
+			want: []string{schedulerManifest, UserAdded, UserRemoved},
 		},
 	}
 	for _, tt := range tests {
@@ -187,6 +219,9 @@ func TestStateFiles(t *testing.T) {
 				}
 			} else if err := os.WriteFile(p, tt.state, 0o600); err != nil {
 				t.Fatal(err)
+			}
+			for n, c := range tt.files {
+				writeFile(t, dir, n, []byte(c))
 			}
 			snap := Take(dir, Options{})
 			if diff := cmp.Diff(tt.want, snap.Modified()); diff != "" {

@@ -38,6 +38,18 @@ func fifo(t *testing.T) string {
 	return p
 }
 
+// linkToPipe replaces a file of dir with a symbolic link to a named pipe.
+func linkToPipe(t *testing.T, dir, name string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(fifo(t), p); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSymlinksAreNeverFollowed(t *testing.T) {
 	t.Run("new manifest linking outside the directory", func(t *testing.T) {
 		dir := buildDir(t, realState(t, run02), readListing(t, run02, "after"), nil)
@@ -52,13 +64,7 @@ func TestSymlinksAreNeverFollowed(t *testing.T) {
 	})
 	t.Run("generated manifest replaced by a link", func(t *testing.T) {
 		dir := buildDir(t, realState(t, run02), readListing(t, run02, "after"), nil)
-		p := filepath.Join(dir, filepath.FromSlash(schedulerManifest))
-		if err := os.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(fifo(t), p); err != nil {
-			t.Fatal(err)
-		}
+		linkToPipe(t, dir, schedulerManifest)
 		snap := takeWithin(t, dir)
 		if m := snap.Modified(); m != nil {
 			t.Errorf("Modified() = %q, want nil: what a link points to is unknown", m)
@@ -70,13 +76,7 @@ func TestSymlinksAreNeverFollowed(t *testing.T) {
 	})
 	t.Run("ignition config replaced by a link", func(t *testing.T) {
 		dir := buildDir(t, realState(t, run03), readListing(t, run03, "after"), nil)
-		p := filepath.Join(dir, "bootstrap.ign")
-		if err := os.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(fifo(t), p); err != nil {
-			t.Fatal(err)
-		}
+		linkToPipe(t, dir, "bootstrap.ign")
 		snap := takeWithin(t, dir)
 		if m := snap.Modified(); m != nil {
 			t.Errorf("Modified() = %q, want nil", m)

@@ -34,7 +34,7 @@ pullSecret: '{"auths":{"cloud.openshift.com":{"auth":"YmVuY2g6YmVuY2g=","email":
 // holds manifests and ignition configs at once; this one is the worst case of
 // both.)
 func Large(dir string, manifests, ignBytes int) error {
-	rnd := rand.New(rand.NewPCG(1, 2))
+	rnd := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // reproducible filler, not secrets
 	write := func(name string, data []byte) error { return writeFile(dir, name, data) }
 	state := map[string]any{
 		"*installconfig.InstallConfig": map[string]any{
