@@ -194,11 +194,15 @@ func TestModifiedReturnsACopy(t *testing.T) {
 }
 
 func TestMissingDirectory(t *testing.T) {
-	snap := Take(filepath.Join(t.TempDir(), "not-yet"), Options{})
-	if snap.Modified() != nil || snap.Warnings() != nil || snap.Platform() != "unknown" {
-		t.Errorf("Take on a missing directory = %v, %q, %q", snap, snap.Modified(), snap.Warnings())
+	parent := t.TempDir()
+	writeFile(t, parent, "a-file", []byte("x"))
+	for _, dir := range []string{filepath.Join(parent, "not-yet"), filepath.Join(parent, "a-file")} {
+		snap := Take(dir, Options{})
+		if snap.Modified() != nil || snap.Warnings() != nil || snap.Platform() != "unknown" {
+			t.Errorf("Take(%s) = %v, %q, %q", dir, snap, snap.Modified(), snap.Warnings())
+		}
 	}
-	if _, err := os.Stat(filepath.Join(t.TempDir(), "not-yet")); err == nil {
+	if _, err := os.Stat(filepath.Join(parent, "not-yet")); err == nil {
 		t.Error("Take created the directory")
 	}
 }

@@ -249,7 +249,7 @@ var (
 func (t *taker) readTop(name string, limit int64) []byte {
 	p := filepath.Join(t.dir, name)
 	fi, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if absent(err) {
 		return nil
 	}
 	if err == nil && !fi.Mode().IsRegular() {
@@ -271,6 +271,12 @@ func (t *taker) readTop(name string, limit int64) []byte {
 		return nil
 	}
 	return data
+}
+
+// absent reports whether err says the file is not there (also when a
+// directory on its path is a file: the installer would create none there).
+func absent(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // describe shortens an error for the warning line: the reason, not the path
@@ -347,7 +353,7 @@ func topIgnitionNames(ix *index) []string {
 func (t *taker) walk(ix *index, rel string, depth int, present map[string]bool) {
 	entries, err := os.ReadDir(filepath.Join(t.dir, filepath.FromSlash(rel)))
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		if !absent(err) {
 			t.warn("cannot list %s/ (%s)", rel, describe(err))
 		}
 		return
@@ -368,7 +374,7 @@ func (t *taker) walk(ix *index, rel string, depth int, present map[string]bool) 
 func (t *taker) visit(ix *index, p string, present map[string]bool) {
 	fi, err := os.Lstat(filepath.Join(t.dir, p))
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
+		if !absent(err) {
 			t.warn("cannot read %s (%s)", p, describe(err))
 		}
 		return
