@@ -150,7 +150,7 @@ func parseState(data []byte) (*stateFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.peek() != 0 {
+	if s.skipSpace(); s.pos != len(s.data) {
 		return nil, errSyntax
 	}
 	for key, bad := range odd {

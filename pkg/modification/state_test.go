@@ -68,6 +68,7 @@ func TestStateFiles(t *testing.T) {
 		{name: "truncated in half", state: valid[:len(valid)/2], warnings: 1},
 		{name: "truncated by one byte", state: valid[:len(valid)-1], warnings: 1},
 		{name: "trailing garbage", state: append(append([]byte(nil), valid...), "}x"...), warnings: 1},
+		{name: "trailing NUL bytes", state: append(append([]byte(nil), valid...), 0, 0), warnings: 1},
 		{name: "not JSON", state: []byte("this is not the state you are looking for\n"), warnings: 1},
 		{name: "binary", state: bytes.Repeat([]byte{0, 0xff, '{', '"'}, 1000), warnings: 1},
 		{name: "array", state: []byte(`[]`), warnings: 1},
