@@ -332,7 +332,7 @@ func TestClassifyCutLogsNeverSucceed(t *testing.T) {
 }
 
 func hasSuccessLine(s string) bool {
-	for _, p := range append(slices.Clone(successPrefix), " created in: ") {
+	for _, p := range append(slices.Clone(successPrefix), " created in: ", "Bootstrap gather logs captured here") {
 		if strings.Contains(s, p) {
 			return true
 		}

@@ -46,8 +46,9 @@
 //     BootstrapFailed, operators: OperatorsDegraded, none: Failed);
 //  5. without an exit code, a success line of the command ("Install
 //     complete!", "It is now safe to remove the bootstrap resources",
-//     "Uninstallation complete!", "<Target> created in: ...", "Time elapsed:")
-//     that no failure followed: Success;
+//     "Uninstallation complete!", "<Target> created in: ...", "Time elapsed:",
+//     and "Bootstrap gather logs captured here" of `gather bootstrap`) that no
+//     failure line followed: Success;
 //  6. otherwise: with a known non-zero exit code, the stage in progress
 //     decides (none or provisioning: Failed); without an exit code the log
 //     simply stops, and a log that stops is never Success: it is Interrupted
@@ -58,9 +59,20 @@
 //
 // Stages are cut by the installer's lines and timed with the log's own
 // timestamps (a CI prefix's timestamp where the line has none; the injected
-// clock where there is neither). A stage that was entered but not finished
+// clock where there is neither, and Summary.Timed is then false). A stage that was entered but not finished
 // ends at the deciding failure line, else at the last line. Logs that start
 // mid-way (wait-for, pasted tails) open the stage a line proves to be in
 // progress ("Still waiting for the cluster to initialize", "API v1.x up", a
-// failure naming its stage) at the first line of the run.
+// failure naming its stage) at the first line of the run. The provisioning
+// stage is entered when the run shows asset generation ("Consuming ... from
+// target directory", "<Target> created in:", lines before infrastructure
+// creation, or an asset or install-config failure), so `wait-for` and
+// `destroy` runs have none.
+//
+// Failure lines logged before the run made progress (a new stage, "API ...
+// up", a success line) did not end it and are forgotten. An unrecognised line
+// right after an error or fatal line is taken as its hard-wrapped rest (up to
+// four lines). Deciding lines are redacted: the console login line, values of
+// password, token, secret, auth and pull-secret keys, "-p <password>", bearer
+// and sha256~ tokens and URL passwords never reach a Summary.
 package stages

@@ -328,8 +328,17 @@ func (t *Tracker) info(e *entry, msg []byte) {
 				return
 			}
 		}
-		if hasPrefix(msg, "Use the following commands to gather logs") {
+		switch {
+		case hasPrefix(msg, "Use the following commands to gather logs"):
 			t.failure(e, msg)
+		case hasPrefix(msg, "Bootstrap gather logs captured here"):
+			// The end of `gather bootstrap`, but also of the gathering
+			// `create cluster` does after a failure: a success only when no
+			// failure line decides.
+			if !r.success {
+				r.success, r.successAt = true, t.at(e)
+				r.successText = redact(string(msg))
+			}
 		}
 	}
 }
