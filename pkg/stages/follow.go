@@ -115,14 +115,21 @@ func (f *follower) run(ctx context.Context) error {
 	}
 }
 
+// ErrNotRegular is returned by Follow when the log path is a directory, a
+// FIFO or a device, which the installer never writes.
+var ErrNotRegular = errors.New("not a regular file")
+
 // open opens the file; the first one is read from offset (from 0 if it is
 // now shorter: it was truncated or replaced since offset was measured).
 func (f *follower) open() error {
-	file, err := os.Open(f.path)
+	file, err := os.OpenFile(f.path, os.O_RDONLY|openFlags, 0)
 	if err != nil {
 		return err
 	}
 	info, err := file.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w", f.path, ErrNotRegular)
+	}
 	if err != nil {
 		file.Close()
 		return err

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,12 +239,12 @@ func TestFollowOffsetBeyondEnd(t *testing.T) {
 	}
 }
 
-func TestFollowUnreadable(t *testing.T) {
-	path := t.TempDir() // a directory: open works, read fails
+func TestFollowDirectory(t *testing.T) {
+	path := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := Follow(ctx, path, 0, NewTracker(fixedNow), testPoll); err == nil {
-		t.Error("Follow of a directory: no error")
+	if err := Follow(ctx, path, 0, NewTracker(fixedNow), testPoll); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("Follow of a directory: %v, want ErrNotRegular", err)
 	}
 	if got := Offset(path); got != 0 {
 		t.Errorf("Offset of a directory = %d, want 0", got)

@@ -45,10 +45,12 @@ var waitFor = []struct {
 }
 
 // infraStart lists info messages that mean infrastructure creation began:
-// pkg/asset/cluster/cluster.go and the Cluster API provisioning of
+// pkg/asset/cluster/cluster.go (and its v0.x "Creating cluster...", shown
+// in openshift/installer PR #1199), the Cluster API provisioning of
 // pkg/infrastructure/clusterapi/clusterapi.go and pkg/clusterapi/system.go.
 var infraStart = []string{
 	"Creating infrastructure resources",
+	"Creating cluster...", // before 4.1 (v0.x)
 	"Started local control plane with envtest",
 	"Creating infra manifests",
 	"Created manifest ",

@@ -446,12 +446,24 @@ func (t *Tracker) continuation(line []byte) {
 	t.cont--
 	line = bytes.TrimSpace(line)
 	r := &t.run
-	if len(line) == 0 || !r.lastErr.set || len(r.lastErr.text)+1+len(line) > maxFailText {
+	if len(line) == 0 || isKlog(line) || !r.lastErr.set || len(r.lastErr.text)+1+len(line) > maxFailText {
 		t.cont = 0
 		return
 	}
 	r.lastErr.text = append(append(r.lastErr.text, ' '), line...)
 	t.classify()
+}
+
+// isKlog reports whether line is a client-go (klog) line such as
+// "W1108 11:42:12.564054   14770 reflector.go:436] ...", which the
+// installer lets through to stderr: its own output, never a continuation.
+func isKlog(line []byte) bool {
+	if len(line) < 14 || !bytes.ContainsRune([]byte("IWEF"), rune(line[0])) || line[5] != ' ' {
+		return false
+	}
+	_, ok := digits(line[1:5])
+	_, _, _, ok2 := clock(line[6:])
+	return ok && ok2
 }
 
 func appendLower(dst, s []byte) []byte {

@@ -168,6 +168,12 @@ func TestHardWrappedFailure(t *testing.T) {
 	if !strings.Contains(s.Deciding, "failed to create cluster: failed to apply Terraform") {
 		t.Errorf("deciding %q lacks its continuation", s.Deciding)
 	}
+	// client-go's own lines are no continuation.
+	klog := "ERROR Bootstrap failed to complete: Get \"https://api.x:6443/version\": EOF\n" +
+		"E0609 12:09:57.685885      67 reflector.go:138] failed to list *v1.ConfigMap: waiting for bootstrapping to complete\n"
+	if s := summarize(t, klog, Exit{}); s.Result != record.BootstrapFailed || strings.Contains(s.Deciding, "reflector") {
+		t.Errorf("got %s (%q), want BootstrapFailed from the ERROR line alone", s.Result, s.Deciding)
+	}
 	// Only a few lines after a failure are its continuation.
 	long := "FATAL failed to fetch Install Config: x\n" + strings.Repeat("unrelated output\n", 10) + "waiting for kubernetes api\n"
 	if s := summarize(t, long, Exit{}); s.Result != record.InvalidConfig {

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package stages
+
+const openFlags = 0
