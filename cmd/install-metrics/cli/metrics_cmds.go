@@ -62,15 +62,17 @@ type ClassifiedStage struct {
 
 // Classified is the stable JSON form of one classified file.
 type Classified struct {
-	File     string            `json:"file"`
-	Version  string            `json:"version"`
-	Result   record.Result     `json:"result"`
-	Basis    stages.Basis      `json:"basis"`
-	Deciding string            `json:"deciding"`
-	Format   string            `json:"format"`
-	Lines    int64             `json:"lines"`
-	Stages   []ClassifiedStage `json:"stages"`
-	Error    string            `json:"error,omitempty"`
+	File     string        `json:"file"`
+	Version  string        `json:"version"`
+	Result   record.Result `json:"result"`
+	Basis    stages.Basis  `json:"basis"`
+	Deciding string        `json:"deciding"`
+	Format   string        `json:"format"`
+	Lines    int64         `json:"lines"`
+	// Timed is true when the stage times come from the log's timestamps.
+	Timed  bool              `json:"timed"`
+	Stages []ClassifiedStage `json:"stages"`
+	Error  string            `json:"error,omitempty"`
 }
 
 func (e *Env) classifyRun(w io.Writer, opts *ClassifyOptions) error {
@@ -118,7 +120,7 @@ func (e *Env) classifyFile(name string) Classified {
 	if err != nil {
 		c.Error = fmt.Sprintf("reading %s: %v (classified what was read)", name, unwrapPath(err))
 	}
-	c.Version, c.Result, c.Basis, c.Deciding, c.Format, c.Lines = sum.Version, sum.Result, sum.Basis, sum.Deciding, sum.Format, sum.Lines
+	c.Version, c.Result, c.Basis, c.Deciding, c.Format, c.Lines, c.Timed = sum.Version, sum.Result, sum.Basis, sum.Deciding, sum.Format, sum.Lines, sum.Timed
 	for _, s := range sum.Stages {
 		c.Stages = append(c.Stages, ClassifiedStage{Name: s.Name, Start: s.Start, End: s.End,
 			DurationSeconds: s.Duration().Seconds(), Finished: s.Finished})
@@ -158,8 +160,8 @@ func printClassified(w io.Writer, c Classified) {
 		if !s.Finished {
 			state = "not finished"
 		}
-		if c.Format != stages.FormatFile {
-			// Terminal and pipe output carry no timestamps: no durations.
+		if !c.Timed {
+			// Terminal and pipe output without timestamps: no durations.
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, s.Name, state)
 			continue
 		}

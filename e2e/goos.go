@@ -1,0 +1,5 @@
+package e2e
+
+import "runtime"
+
+var runtimeGOOS = runtime.GOOS
