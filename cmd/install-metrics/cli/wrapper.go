@@ -59,8 +59,14 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	// The signals of the send phase are ours; during the run pkg/wrap
 	// forwards them. Registering now keeps a signal that arrives as the
 	// installer ends from killing us before the record is kept.
+	// Signals the user ignored (nohup) stay ignored: Notify would undo that
+	// for the installer too.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	for _, s := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
+		if !signal.Ignored(s) {
+			signal.Notify(sigs, s)
+		}
+	}
 	defer signal.Stop(sigs)
 
 	tracker := stages.NewTracker(e.Now)
@@ -88,7 +94,7 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	if log.IsLevelEnabled(logrus.DebugLevel) {
 		if snap != nil {
 			for _, w := range snap.Warnings() {
-				log.Debugf("asset snapshot: %s", w)
+				log.Debug(w)
 			}
 		}
 		b, _ := json.MarshalIndent(inv, "", "  ")
