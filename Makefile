@@ -91,7 +91,7 @@ fuzz:
 bench: build
 	@mkdir -p out/bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/... | tee out/bench/go-bench.txt
-	@for s in hack/bench/*.sh; do echo ">> $$s"; bash $$s $(BIN)/install-metrics | tee out/bench/$$(basename $$s .sh).txt; done
+	@for s in hack/bench/*.sh; do echo ">> $$s"; OPENSHIFT_INSTALL_REPLAY_BIN=$(BIN)/openshift-install-replay bash $$s $(BIN)/install-metrics | tee out/bench/$$(basename $$s .sh).txt; done
 
 # The wrapper around the replay installer for a realistic `create cluster`,
 # in a temporary directory, then what it recorded.
