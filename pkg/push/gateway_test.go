@@ -1,13 +1,14 @@
 package push
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
 )
@@ -50,7 +51,7 @@ func TestGatewayPushFollowsContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(want), string(r.Body)); diff != "" {
+	if diff := gocmp.Diff(string(want), string(r.Body)); diff != "" {
 		t.Errorf("body mismatch (-want +got):\n%s", diff)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(r.Body)), "\n") {
@@ -149,6 +150,7 @@ func TestGatewayFaults(t *testing.T) {
 		spooled bool
 		counted float64 // what the gateway holds before the flush
 		warning string
+		timeout time.Duration // default 300ms
 	}{
 		{name: "429", fault: gatewaytest.Fault{Kind: gatewaytest.Status, Status: 429, Body: "slow down"}, spooled: true,
 			warning: "gateway answered 429: slow down: check the sink URL"},
@@ -168,13 +170,14 @@ func TestGatewayFaults(t *testing.T) {
 			warning: "no answer before --metrics-timeout ran out, after the samples were sent; they may have been counted, so they are not resent"},
 		{name: "answers late", fault: gatewaytest.Fault{Kind: gatewaytest.Slow, Delay: 2 * time.Second}, counted: 1,
 			warning: "no answer before --metrics-timeout ran out, after the samples were sent; they may have been counted, so they are not resent"},
-		{name: "answers just in time", fault: gatewaytest.Fault{Kind: gatewaytest.Slow, Delay: 50 * time.Millisecond}, counted: 1},
+		{name: "answers just in time", fault: gatewaytest.Fault{Kind: gatewaytest.Slow, Delay: 50 * time.Millisecond}, counted: 1, timeout: 3 * time.Second},
 		{name: "closes after processing", fault: gatewaytest.Fault{Kind: gatewaytest.CloseAfterProcessing}, counted: 1,
 			warning: "connection failed after the samples were sent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGatewayServer(t, gatewaytest.Options{})
 			g.SetFault(tc.fault)
+			timeout := cmp.Or(tc.timeout, timeout)
 			s := newSender(t, Config{Timeout: timeout}, g.URL)
 			var rep *Report
 			if d := timed(func() { rep = s.Send(t.Context(), testInv()) }); d > timeout+slack {
@@ -237,7 +240,7 @@ func TestGatewayRefusedThenBack(t *testing.T) {
 	rep := s.Send(t.Context(), testInv())
 	got := warnings(rep)
 	want := "http://" + addr + ": dial tcp " + addr + ": connect: connection refused; kept in the spool for the next run or \"install-metrics metrics flush\""
-	if diff := cmp.Diff([]string{want}, got); diff != "" {
+	if diff := gocmp.Diff([]string{want}, got); diff != "" {
 		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
 	g, err := gatewaytest.Listen(gatewaytest.Options{Addr: addr})
@@ -259,7 +262,7 @@ func TestGatewayDNSFailure(t *testing.T) {
 	}
 	rep := s.Send(t.Context(), testInv())
 	want := []string{`https://gateway.invalid: dial tcp: lookup gateway.invalid: no such host; kept in the spool for the next run or "install-metrics metrics flush"`}
-	if diff := cmp.Diff(want, warnings(rep)); diff != "" {
+	if diff := gocmp.Diff(want, warnings(rep)); diff != "" {
 		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
 }

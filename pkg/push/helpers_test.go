@@ -27,7 +27,7 @@ func testInv() record.Invocation {
 
 // newSender builds a Sender with a fresh state directory; timeout 0 in cfg
 // means the default here (tests of Timeout 0 set cfg.Timeout = -1).
-func newSender(t *testing.T, cfg Config, urls ...string) *Sender {
+func newSender(t testing.TB, cfg Config, urls ...string) *Sender {
 	t.Helper()
 	if cfg.StateDir == "" {
 		cfg.StateDir = t.TempDir()
@@ -50,7 +50,7 @@ func newSender(t *testing.T, cfg Config, urls ...string) *Sender {
 	return s
 }
 
-func newGatewayServer(t *testing.T, o gatewaytest.Options) *gatewaytest.Server {
+func newGatewayServer(t testing.TB, o gatewaytest.Options) *gatewaytest.Server {
 	t.Helper()
 	g := gatewaytest.NewServer(o)
 	t.Cleanup(g.Close)

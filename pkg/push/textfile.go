@@ -3,6 +3,8 @@ package push
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,8 +78,22 @@ func (t *textfile) Send(ctx context.Context, samples []Sample) error {
 	if err := checkTextfilePath(t.path); err != nil {
 		return notDelivered(err)
 	}
-	current, err := ReadTextfile(t.path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	data, err := readTextfileBytes(t.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		data = nil
+	case err != nil:
+		return notDelivered(err)
+	}
+	// Fast path: a file we wrote, unchanged since (its checksum says so),
+	// that already holds every series: add in place, no parsing.
+	if body, ok := verifiedBody(data); ok {
+		if out, ok := addInPlace(body, mfs); ok {
+			return t.replace(withChecksum(out))
+		}
+	}
+	current, err := parseText(t.path, data)
+	if err != nil {
 		var ce *CorruptError
 		if !errors.As(err, &ce) {
 			return notDelivered(err)
@@ -90,11 +107,106 @@ func (t *textfile) Send(ctx context.Context, samples []Sample) error {
 		}
 		current = nil
 	}
-	data, err := encodeText(mergeFamilies(current, mfs))
+	out, err := encodeText(mergeFamilies(current, mfs))
 	if err != nil {
 		return err
 	}
-	return t.replace(data)
+	return t.replace(withChecksum(out))
+}
+
+// checksumPrefix starts the first line of every textfile we write. The
+// exposition format ignores such comments (node_exporter too); for us the
+// checksum proves the rest is exactly what we wrote, so an update can add
+// to the existing lines without parsing the file. Any edit sends the next
+// update down the full parse (which also moves a corrupt file aside).
+const checksumPrefix = "# install-metrics textfile sha256="
+
+func withChecksum(body []byte) []byte {
+	sum := sha256.Sum256(body)
+	out := make([]byte, 0, len(checksumPrefix)+2*len(sum)+1+len(body))
+	out = append(out, checksumPrefix...)
+	out = hex.AppendEncode(out, sum[:])
+	out = append(out, '\n')
+	return append(out, body...)
+}
+
+// verifiedBody returns the body after a valid checksum line.
+func verifiedBody(data []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(checksumPrefix))
+	if !ok {
+		return nil, false
+	}
+	line, body, ok := bytes.Cut(rest, []byte{'\n'})
+	if !ok || len(line) != 2*sha256.Size {
+		return nil, false
+	}
+	sum := sha256.Sum256(body)
+	want := make([]byte, sha256.Size)
+	if _, err := hex.Decode(want, line); err != nil || !bytes.Equal(want, sum[:]) {
+		return nil, false
+	}
+	return body, true
+}
+
+// addInPlace adds the counters of add to the lines of body, a canonical
+// exposition text we wrote (sorted, labels sorted, one line per series).
+// It returns false, and the caller parses the file, when a series is not
+// there yet or a line is not what it expects.
+func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
+	type edit struct {
+		start, end int // the value's bytes
+		value      string
+	}
+	var edits []edit
+	var line bytes.Buffer
+	for _, mf := range add {
+		if mf.GetType() != dto.MetricType_COUNTER {
+			return nil, false
+		}
+		for _, m := range mf.Metric {
+			line.Reset()
+			line.WriteByte('\n')
+			one := &dto.MetricFamily{Name: mf.Name, Type: mf.Type, Metric: []*dto.Metric{{Label: m.Label, Counter: &dto.Counter{Value: new(float64)}}}}
+			var text bytes.Buffer
+			if _, err := expfmt.MetricFamilyToText(&text, one); err != nil {
+				return nil, false
+			}
+			sample := text.Bytes()
+			sample = sample[bytes.LastIndex(bytes.TrimSuffix(sample, []byte{'\n'}), []byte{'\n'})+1:]
+			sp := bytes.LastIndexByte(sample, ' ')
+			if sp < 0 {
+				return nil, false
+			}
+			line.Write(sample[:sp+1]) // "\nname{labels} "
+			i := bytes.Index(body, line.Bytes())
+			if i < 0 {
+				return nil, false
+			}
+			start := i + line.Len()
+			end := bytes.IndexByte(body[start:], '\n')
+			if end < 0 {
+				return nil, false
+			}
+			end += start
+			old, err := strconv.ParseFloat(string(body[start:end]), 64)
+			if err != nil || old < 0 || math.IsInf(old, 0) || math.IsNaN(old) {
+				return nil, false
+			}
+			edits = append(edits, edit{start, end, strconv.FormatFloat(old+m.GetCounter().GetValue(), 'g', -1, 64)})
+		}
+	}
+	slices.SortFunc(edits, func(a, b edit) int { return a.start - b.start })
+	out := make([]byte, 0, len(body)+16*len(edits))
+	pos := 0
+	for _, e := range edits {
+		if e.start < pos {
+			return nil, false // the same line twice: cannot happen, be safe
+		}
+		out = append(out, body[pos:e.start]...)
+		out = append(out, e.value...)
+		pos = e.end
+	}
+	return append(out, body[pos:]...), true
 }
 
 // replace writes data to a temporary file beside the textfile, fsyncs it
@@ -172,32 +284,51 @@ func checkTextfilePath(path string) error {
 }
 
 // lockFile takes an exclusive flock on path (created 0644 if missing, never
-// through a symbolic link), polling until ctx is done.
+// through a symbolic link), waiting until ctx is done. The wait is a
+// blocking flock, so the kernel hands the lock from one run to the next
+// without polling; if ctx ends first, the waiting goroutine releases the
+// lock as soon as it gets it.
 func lockFile(ctx context.Context, path string) (func(), error) {
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening lock file %s: %w", path, err)
 	}
-	f := os.NewFile(uintptr(fd), path)
-	wait := 500 * time.Microsecond
-	for {
-		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			return func() { _ = unix.Flock(fd, unix.LOCK_UN); _ = f.Close() }, nil
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			_ = f.Close()
+	unlock := func() { _ = unix.Flock(fd, unix.LOCK_UN); _ = unix.Close(fd) }
+	err = flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+	if err == nil {
+		return unlock, nil
+	}
+	if !errors.Is(err, unix.EWOULDBLOCK) {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- flock(fd, unix.LOCK_EX) }()
+	select {
+	case err := <-got:
+		if err != nil {
+			_ = unix.Close(fd)
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			_ = f.Close()
-			return nil, fmt.Errorf("textfile %s stayed locked by other install-metrics runs until --metrics-timeout ran out", strings.TrimSuffix(path, ".lock"))
-		case <-timer.C:
+		return unlock, nil
+	case <-ctx.Done():
+		go func() {
+			if err := <-got; err == nil {
+				_ = unix.Flock(fd, unix.LOCK_UN)
+			}
+			_ = unix.Close(fd)
+		}()
+		return nil, fmt.Errorf("textfile %s stayed locked by other install-metrics runs until --metrics-timeout ran out", strings.TrimSuffix(path, ".lock"))
+	}
+}
+
+// flock retries on EINTR.
+func flock(fd, how int) error {
+	for {
+		err := unix.Flock(fd, how)
+		if !errors.Is(err, unix.EINTR) {
+			return err
 		}
-		wait = min(wait*2, 10*time.Millisecond)
 	}
 }
 
@@ -230,6 +361,16 @@ func (e *CorruptError) Error() string {
 // text, holds our families with another type, or holds negative or
 // non-finite counters returns a *CorruptError. Timestamps are dropped.
 func ReadTextfile(path string) (map[string]*dto.MetricFamily, error) {
+	data, err := readTextfileBytes(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseText(path, data)
+}
+
+// readTextfileBytes reads a textfile, never through a symbolic link; a
+// file larger than maxTextfile is a *CorruptError.
+func readTextfileBytes(path string) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -249,7 +390,7 @@ func ReadTextfile(path string) (map[string]*dto.MetricFamily, error) {
 	if len(data) > maxTextfile {
 		return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("larger than %d MiB", maxTextfile>>20)}
 	}
-	return parseText(path, data)
+	return data, nil
 }
 
 func parseText(path string, data []byte) (map[string]*dto.MetricFamily, error) {
@@ -276,14 +417,16 @@ func parseText(path string, data []byte) (map[string]*dto.MetricFamily, error) {
 	return mfs, nil
 }
 
-// labelKey is a canonical form of a metric's label set.
+// labelKey is a canonical form of a metric's label set. Its order is
+// client_golang's (label values compared in label-name order), so a file we
+// write sorts like a registry's exposition.
 func labelKey(m *dto.Metric) string {
 	pairs := make([]string, 0, len(m.Label))
 	for _, l := range m.Label {
-		pairs = append(pairs, l.GetName()+"\xfe"+l.GetValue())
+		pairs = append(pairs, l.GetName()+"\x00"+l.GetValue())
 	}
 	slices.Sort(pairs)
-	return strings.Join(pairs, "\xff")
+	return strings.Join(pairs, "\x00")
 }
 
 // mergeFamilies adds the counters of add to current and returns every
@@ -312,10 +455,19 @@ func mergeFamilies(current map[string]*dto.MetricFamily, add []*dto.MetricFamily
 		if mf.GetType() == dto.MetricType_COUNTER {
 			mf.Metric = sumCounters(mf.Metric)
 		}
-		for _, m := range mf.Metric {
-			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+		type keyed struct {
+			key string
+			m   *dto.Metric
 		}
-		slices.SortStableFunc(mf.Metric, func(a, b *dto.Metric) int { return strings.Compare(labelKey(a), labelKey(b)) })
+		ks := make([]keyed, len(mf.Metric))
+		for i, m := range mf.Metric {
+			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+			ks[i] = keyed{labelKey(m), m}
+		}
+		slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+		for i := range ks {
+			mf.Metric[i] = ks[i].m
+		}
 		out = append(out, mf)
 	}
 	return out

@@ -93,7 +93,7 @@ func TestTextfileKeepsOtherFamilies(t *testing.T) {
 	}
 	s := newSender(t, Config{}, "file://"+path)
 	s.Send(t.Context(), testInv())
-	if got := readFile(t, path); !strings.HasPrefix(got, other) || !strings.Contains(got, `cluster_installation_invocation{`) {
+	if got := readFile(t, path); !strings.Contains(got, other) || !strings.Contains(got, `cluster_installation_invocation{`) {
 		t.Errorf("file:\n%s", got)
 	}
 }
@@ -123,7 +123,7 @@ func TestTextfileCorruptIsMovedAside(t *testing.T) {
 				t.Errorf("moved-aside file holds %q", aside)
 			}
 			want, _ := Text(Samples(testInv(), SampleOptions{}))
-			if diff := cmp.Diff(string(want), readFile(t, path)); diff != "" {
+			if diff := cmp.Diff(string(withChecksum(want)), readFile(t, path)); diff != "" {
 				t.Errorf("fresh file mismatch (-want +got):\n%s", diff)
 			}
 			// A second corruption the same second gets its own name.
@@ -286,7 +286,7 @@ func TestTextfileConcurrentWriters(t *testing.T) {
 }
 
 // assertCount checks the invocation counter in a textfile.
-func assertCount(t *testing.T, path string, want float64) {
+func assertCount(t testing.TB, path string, want float64) {
 	t.Helper()
 	rec, err := LoadRecord(path)
 	if err != nil {
@@ -396,5 +396,50 @@ func TestReadTextfileRejectsSymlink(t *testing.T) {
 	}
 	if _, err := ReadTextfile(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("ReadTextfile(link) = %v", err)
+	}
+}
+
+// The in-place fast path and the full parse give the same file: after any
+// sequence of runs it is exactly the canonical exposition of all samples.
+func TestTextfileFastPathMatchesFullParse(t *testing.T) {
+	invs := invocations()
+	names := []string{"create-cluster-success", "destroy-cluster", "create-cluster-success", "version",
+		"wait-for-install-complete-degraded", "create-cluster-success", "destroy-cluster", "hostile", "hostile",
+		"create-cluster-bootstrap-failed", "version", "version"}
+	state := t.TempDir()
+	s := newSender(t, Config{StateDir: state})
+	var all []Sample
+	for i, name := range names {
+		smp := Samples(invs[name], SampleOptions{})
+		all = append(all, smp...)
+		if rep := s.SendSamples(t.Context(), smp); len(rep.Warnings) != 0 {
+			t.Fatal(warnings(rep))
+		}
+		want, err := Text(all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(withChecksum(want)), readFile(t, DefaultTextfile(state))); diff != "" {
+			t.Fatalf("after run %d (%s) mismatch (-want +got):\n%s", i, name, diff)
+		}
+	}
+}
+
+// An edited file (the checksum no longer matches) is read in full: the edit
+// is kept, the counts are right.
+func TestTextfileEditedFileIsReparsed(t *testing.T) {
+	state := t.TempDir()
+	path := DefaultTextfile(state)
+	s := newSender(t, Config{StateDir: state})
+	s.Send(t.Context(), testInv())
+	edited := strings.Replace(readFile(t, path), `platform="aws",result="Success",return="0",target="cluster",version="4.16"} 1`,
+		`platform="aws",result="Success",return="0",target="cluster",version="4.16"} 41`, 1)
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Send(t.Context(), testInv())
+	assertCount(t, path, 42)
+	if _, ok := verifiedBody([]byte(readFile(t, path))); !ok {
+		t.Error("the rewritten file has no valid checksum")
 	}
 }

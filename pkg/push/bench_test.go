@@ -1,0 +1,163 @@
+package push
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+)
+
+// medianMS is the median of ds in milliseconds.
+func medianMS(ds []time.Duration) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	m := ds[len(ds)/2]
+	if len(ds)%2 == 0 {
+		m = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
+	}
+	return float64(m) / float64(time.Millisecond)
+}
+
+// BenchmarkSendNeverAnswering: a gateway that accepts and never answers
+// costs the timeout and no more (target: at most 100ms past it).
+func BenchmarkSendNeverAnswering(b *testing.B) {
+	bh, err := gatewaytest.NewBlackhole()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bh.Close()
+	const timeout = 200 * time.Millisecond
+	s := newSender(b, Config{Timeout: timeout}, bh.URL)
+	inv := testInv()
+	var over []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		s.Send(b.Context(), inv)
+		over = append(over, time.Since(start)-timeout)
+	}
+	b.ReportMetric(medianMS(over), "ms-past-timeout")
+	b.ReportMetric(float64(slices.Max(over))/float64(time.Millisecond), "max-ms-past-timeout")
+}
+
+// BenchmarkGatewayPushHealthy: one push to a healthy local gateway
+// (target: median at most 5ms), new connection each time as in a real run.
+func BenchmarkGatewayPushHealthy(b *testing.B) {
+	g := newGatewayServer(b, gatewaytest.Options{})
+	s := newSender(b, Config{}, g.URL)
+	inv := testInv()
+	var ds []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if rep := s.Send(b.Context(), inv); len(rep.Sent) != 1 {
+			b.Fatal(warnings(rep))
+		}
+		ds = append(ds, time.Since(start))
+	}
+	b.ReportMetric(medianMS(ds), "median-ms")
+}
+
+// seed1000 is 1,000 realistic series: 600 invocation series (nine labels),
+// 300 stage-duration series, 100 modified assets; the run's own series are
+// among them.
+func seed1000() []Sample {
+	plats := []string{"aws", "azure", "gcp", "vsphere", "baremetal", "openstack", "nutanix", "none"}
+	results := []string{"Success", "InvalidConfig", "ProvisioningFailed", "APIFailed", "BootstrapFailed", "OperatorsDegraded", "Interrupted", "Failed"}
+	out := Samples(testInv(), SampleOptions{})
+	for i := 0; i < 600-1; i++ {
+		out = append(out, Sample{Name: InvocationFamily, Value: float64(i%7 + 1), Labels: []Label{
+			{"command", "create"}, {"target", "cluster"}, {"os", "linux"}, {"platform", plats[i%8]},
+			{"result", results[(i/8)%8]}, {"return", "0"}, {"version", fmt.Sprintf("4.%d", 10+(i/64)%10)},
+			{"duration", "2.5"}, {"ci", "false"}}})
+	}
+	for i := 0; i < 300-1; i++ {
+		out = append(out, Sample{Name: DurationFamily, Value: 1, Labels: []Label{{"provisioning", "2.5"},
+			{"infrastructure", fmt.Sprint(5 + i%20*5)}, {"api", "5"}, {"bootstrap", fmt.Sprint(10 + i/20*5)},
+			{"operators", "25"}, {"success", "false"}}})
+	}
+	for i := 0; i < 100-3; i++ {
+		out = append(out, Sample{Name: ModificationFamily, Value: 1, Labels: []Label{{"asset", fmt.Sprintf("manifests/m-%04d.yaml", i)}}})
+	}
+	return out
+}
+
+// BenchmarkTextfileUpdate1000Series: one run's update of a textfile that
+// already holds 1,000 series, its own among them (target: median at most
+// 2ms): the in-place path, lock, fsync and rename included.
+func BenchmarkTextfileUpdate1000Series(b *testing.B) {
+	s := newSender(b, Config{})
+	if rep := s.SendSamples(b.Context(), seed1000()); len(rep.Sent) != 1 {
+		b.Fatal(warnings(rep))
+	}
+	inv := testInv()
+	var ds []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if rep := s.Send(b.Context(), inv); len(rep.Sent) != 1 {
+			b.Fatal(warnings(rep))
+		}
+		ds = append(ds, time.Since(start))
+	}
+	b.ReportMetric(medianMS(ds), "median-ms")
+}
+
+// BenchmarkTextfileUpdate1000SeriesNewSeries: the same with a series the
+// file does not hold yet, which takes the full parse.
+func BenchmarkTextfileUpdate1000SeriesNewSeries(b *testing.B) {
+	s := newSender(b, Config{})
+	if rep := s.SendSamples(b.Context(), seed1000()); len(rep.Sent) != 1 {
+		b.Fatal(warnings(rep))
+	}
+	i := 0
+	var ds []time.Duration
+	for b.Loop() {
+		i++
+		smp := []Sample{{Name: ModificationFamily, Labels: []Label{{"asset", fmt.Sprintf("openshift/new-%06d.yaml", i)}}, Value: 1}}
+		start := time.Now()
+		if rep := s.SendSamples(b.Context(), smp); len(rep.Sent) != 1 {
+			b.Fatal(warnings(rep))
+		}
+		ds = append(ds, time.Since(start))
+	}
+	b.ReportMetric(medianMS(ds), "median-ms")
+}
+
+// BenchmarkTextfile100Concurrent: 100 invocations ending at once on one
+// textfile; all 100 are counted (checked).
+func BenchmarkTextfile100Concurrent(b *testing.B) {
+	const writers = 100
+	state := b.TempDir()
+	senders := make([]*Sender, writers)
+	for i := range senders {
+		senders[i] = newSender(b, Config{StateDir: state, Timeout: time.Minute})
+	}
+	inv := testInv()
+	rounds := 0
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for _, s := range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if rep := s.Send(b.Context(), inv); len(rep.Sent) != 1 {
+					b.Error(warnings(rep))
+				}
+			}()
+		}
+		wg.Wait()
+		rounds++
+	}
+	b.StopTimer()
+	assertCount(b, DefaultTextfile(state), float64(writers*rounds))
+}
+
+func BenchmarkSamples(b *testing.B) {
+	inv := testInv()
+	for b.Loop() {
+		Samples(inv, SampleOptions{})
+	}
+}
