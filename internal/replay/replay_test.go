@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 
 	"github.com/install-metrics/install-metrics/internal/replay"
 	"github.com/install-metrics/install-metrics/pkg/record"
@@ -24,11 +25,13 @@ import (
 // tests, which need a process of their own).
 const asInstaller = "REPLAY_TEST_AS_INSTALLER"
 
+// TestMain plays the installer when asked to, and otherwise runs the tests
+// and fails if one leaves a goroutine behind.
 func TestMain(m *testing.M) {
 	if os.Getenv(asInstaller) == "1" {
 		os.Exit(replay.Main(os.Args))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // realDir holds outputs of the real installer (copied from

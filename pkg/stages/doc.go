@@ -14,7 +14,9 @@
 //     hard-wrapped lines. Summary turns what it learnt, and the installer's
 //     exit status if known, into a Summary.
 //   - Follow tails <dir>/.openshift_install.log from the offset it had before
-//     the installer started, and Offset measures that offset.
+//     the installer started, and Offset measures that offset. Once the run
+//     is over it reads what is left, at most the last FinalTail bytes, so a
+//     huge log written at the end costs no unbounded time.
 //   - Classify does ReadLines and Summary in one call for a whole log.
 //
 // # Rules

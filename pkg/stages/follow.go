@@ -17,6 +17,15 @@ const DefaultPoll = 250 * time.Millisecond
 // again.
 const maxDrain = 64 << 20
 
+// FinalTail bounds what Follow reads once its context is done. The installer
+// has exited then and its log is complete, but a follower can be far behind
+// when a lot was written just before the end (a debug dump, a sparse or
+// garbled file): only the last FinalTail bytes of what is left are read,
+// the end of a log being what decides the result. Without the bound the time
+// a wrapper adds after the installer exited would grow with the log (2 GiB
+// written at once: seconds).
+const FinalTail = 16 << 20
+
 // Offset returns the size of the file at path, 0 if it does not exist or
 // cannot be read: where the lines of a run that has not started yet will
 // begin in the installer's appended log.
@@ -33,9 +42,11 @@ func Offset(path string) int64 {
 // truncated (read again from the start), deleted (the open file is read on)
 // or replaced (the new file is read from its start). It polls every poll
 // (DefaultPoll if poll <= 0) when there is nothing new, and never busy-waits.
-// Once ctx is done it reads what is left up to EOF, delivers a last line
-// without a newline, and returns. Memory stays bounded whatever the file
-// holds. The error is nil unless the file could not be read at all or a read
+// Once ctx is done it reads what is left up to the size the file has then
+// (what is appended later is another process's), at most its last FinalTail
+// bytes, starting at a line boundary; it delivers a last line without a
+// newline, and returns. Memory, and the time taken after ctx is done, stay
+// bounded whatever the file holds. The error is nil unless the file could not be read at all or a read
 // failed at the end; t has every line read before it.
 func Follow(ctx context.Context, path string, offset int64, t *Tracker, poll time.Duration) error {
 	return followLines(ctx, path, offset, t.Line, poll)
@@ -69,6 +80,11 @@ type follower struct {
 	info   os.FileInfo
 	pos    int64
 	opened bool // a file was opened once: later ones are read from 0
+
+	// Once ctx is done, the current file is read up to limit (its size
+	// then); limited says limit is set for the current file and position.
+	limited bool
+	limit   int64
 }
 
 func (f *follower) run(ctx context.Context) error {
@@ -87,6 +103,9 @@ func (f *follower) run(ctx context.Context) error {
 				f.sleep(ctx)
 				continue
 			}
+		}
+		if done && !f.limited {
+			f.finish()
 		}
 		n, err := f.drain()
 		if err != nil {
@@ -144,15 +163,46 @@ func (f *follower) open() error {
 			return err
 		}
 	}
-	f.file, f.info, f.pos, f.opened = file, info, pos, true
+	f.file, f.info, f.pos, f.opened, f.limited = file, info, pos, true, false
 	return nil
+}
+
+// finish sets the limit of the final read, once ctx is done: the file's size
+// now, and when more than FinalTail bytes are left, the read goes on from
+// the first line that starts in the last FinalTail bytes.
+func (f *follower) finish() {
+	f.limited = true
+	st, err := f.file.Stat()
+	if err != nil {
+		f.limit = f.pos + FinalTail
+		return
+	}
+	f.limit = st.Size()
+	if f.limit-f.pos <= FinalTail {
+		return
+	}
+	// One byte early: if it is a newline, the next line is read whole.
+	from := f.limit - FinalTail - 1
+	if _, err := f.file.Seek(from, io.SeekStart); err != nil {
+		f.limit = f.pos + FinalTail
+		return
+	}
+	f.pos = from
+	f.sp.resync()
 }
 
 // drain reads up to EOF (or maxDrain bytes) and feeds the lines.
 func (f *follower) drain() (int, error) {
 	total := 0
 	for total < maxDrain {
-		n, err := f.file.Read(f.buf)
+		buf := f.buf
+		if f.limited {
+			if f.pos >= f.limit {
+				return total, nil
+			}
+			buf = buf[:min(int64(len(buf)), f.limit-f.pos)]
+		}
+		n, err := f.file.Read(buf)
 		if n > 0 {
 			f.sp.write(f.buf[:n])
 			f.pos += int64(n)
@@ -189,6 +239,7 @@ func (f *follower) rotated() bool {
 			return false
 		}
 		f.pos = 0
+		f.limited = false
 		f.sp.reset()
 		return true
 	}

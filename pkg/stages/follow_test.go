@@ -276,3 +276,95 @@ func TestFollowClassifies(t *testing.T) {
 		t.Errorf("summary mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestFollowFinalReadIsBounded: when far behind as ctx ends (the installer
+// wrote a lot just before it exited), Follow reads only the last FinalTail
+// bytes, from a line boundary on, so the time it adds stays bounded.
+func TestFollowFinalReadIsBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	line := strings.Repeat("d", 99) + "\n"
+	var b strings.Builder
+	b.WriteString("early line\n")
+	for b.Len() < 3*FinalTail {
+		b.WriteString(line)
+	}
+	b.WriteString("late 1\nlate 2 without newline")
+	appendTo(t, path, b.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var rec lineRecorder
+	if err := followLines(ctx, path, 0, rec.line, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.got()
+	if n := len(got); n < 3 || got[n-2] != "late 1" || got[n-1] != "late 2 without newline" {
+		t.Fatalf("the last lines are missing: %d lines, ending %q", n, got[max(0, n-2):])
+	}
+	if max := FinalTail/len(line) + 2; len(got) > max {
+		t.Errorf("read %d lines after ctx was done, want at most %d (FinalTail)", len(got), max)
+	}
+	for _, l := range got[:len(got)-2] {
+		if l != line[:len(line)-1] {
+			t.Fatalf("a line cut at the skip was delivered: %q", l)
+		}
+	}
+}
+
+// TestFollowFinalReadAtLineStart: a skip that lands right after a newline
+// loses no line.
+func TestFollowFinalReadAtLineStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	tail := "kept 1\nkept 2\n"
+	head := strings.Repeat("x", FinalTail) + "\n"
+	// The last FinalTail bytes start right after head's newline.
+	appendTo(t, path, head+strings.Repeat("y", FinalTail-len(tail)-1)+"\n"+tail)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var rec lineRecorder
+	if err := followLines(ctx, path, 0, rec.line, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{strings.Repeat("y", DefaultMaxLine), "kept 1", "kept 2"}
+	if diff := cmp.Diff(want, rec.got()); diff != "" {
+		t.Errorf("lines mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestFollowFinalReadIgnoresLaterWrites: once ctx is done, what another
+// process keeps appending is not waited for.
+func TestFollowFinalReadIgnoresLaterWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	appendTo(t, path, "mine\n")
+	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	stopWriter := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // another run that never stops writing
+		defer wg.Done()
+		chunk := []byte(strings.Repeat("other run\n", 10000))
+		for {
+			select {
+			case <-stopWriter:
+				return
+			default:
+			}
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { close(stopWriter); wg.Wait() }()
+	var rec lineRecorder
+	stop := follow(t, path, 0, &rec, nil)
+	rec.waitFor(t, 1)
+	if err := stop(); err != nil { // fails the test if Follow does not return
+		t.Fatal(err)
+	}
+	if got := rec.got(); got[0] != "mine" {
+		t.Errorf("first line %q, want mine", got[0])
+	}
+}

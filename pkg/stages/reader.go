@@ -47,6 +47,7 @@ type splitter struct {
 	fn   func([]byte)
 	part []byte // the start of a line that has not ended yet, at most max bytes
 	over bool   // the pending line is longer than max: skip to its end
+	drop bool   // the stream resumed mid-line: drop everything up to the next newline
 }
 
 func newSplitter(maxLine int, fn func([]byte)) *splitter {
@@ -58,6 +59,14 @@ func newSplitter(maxLine int, fn func([]byte)) *splitter {
 
 // write feeds the next chunk of the stream.
 func (s *splitter) write(p []byte) {
+	if s.drop {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			return
+		}
+		s.drop = false
+		p = p[i+1:]
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -111,4 +120,12 @@ func (s *splitter) flush() {
 func (s *splitter) reset() {
 	s.part = s.part[:0]
 	s.over = false
+	s.drop = false
+}
+
+// resync forgets a pending partial line and drops what comes up to the next
+// newline: the stream goes on from some point inside a line.
+func (s *splitter) resync() {
+	s.reset()
+	s.drop = true
 }
