@@ -49,11 +49,16 @@ func BenchmarkSendNeverAnswering(b *testing.B) {
 func BenchmarkGatewayPushHealthy(b *testing.B) {
 	g := newGatewayServer(b, gatewaytest.Options{})
 	s := newSender(b, Config{}, g.URL)
-	inv := testInv()
+	sendLoop(b, s, func(int) []Sample { return Samples(testInv(), SampleOptions{}) })
+}
+
+// sendLoop sends next(i) once per iteration and reports the median time.
+func sendLoop(b *testing.B, s *Sender, next func(i int) []Sample) {
 	var ds []time.Duration
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
+		smp := next(i)
 		start := time.Now()
-		if rep := s.Send(b.Context(), inv); len(rep.Sent) != 1 {
+		if rep := s.SendSamples(b.Context(), smp); len(rep.Sent) != 1 {
 			b.Fatal(warnings(rep))
 		}
 		ds = append(ds, time.Since(start))
@@ -93,16 +98,8 @@ func BenchmarkTextfileUpdate1000Series(b *testing.B) {
 	if rep := s.SendSamples(b.Context(), seed1000()); len(rep.Sent) != 1 {
 		b.Fatal(warnings(rep))
 	}
-	inv := testInv()
-	var ds []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		if rep := s.Send(b.Context(), inv); len(rep.Sent) != 1 {
-			b.Fatal(warnings(rep))
-		}
-		ds = append(ds, time.Since(start))
-	}
-	b.ReportMetric(medianMS(ds), "median-ms")
+	smp := Samples(testInv(), SampleOptions{})
+	sendLoop(b, s, func(int) []Sample { return smp })
 }
 
 // BenchmarkTextfileUpdate1000SeriesNewSeries: the same with a series the
@@ -112,18 +109,9 @@ func BenchmarkTextfileUpdate1000SeriesNewSeries(b *testing.B) {
 	if rep := s.SendSamples(b.Context(), seed1000()); len(rep.Sent) != 1 {
 		b.Fatal(warnings(rep))
 	}
-	i := 0
-	var ds []time.Duration
-	for b.Loop() {
-		i++
-		smp := []Sample{{Name: ModificationFamily, Labels: []Label{{"asset", fmt.Sprintf("openshift/new-%06d.yaml", i)}}, Value: 1}}
-		start := time.Now()
-		if rep := s.SendSamples(b.Context(), smp); len(rep.Sent) != 1 {
-			b.Fatal(warnings(rep))
-		}
-		ds = append(ds, time.Since(start))
-	}
-	b.ReportMetric(medianMS(ds), "median-ms")
+	sendLoop(b, s, func(i int) []Sample {
+		return []Sample{{Name: ModificationFamily, Labels: []Label{{"asset", fmt.Sprintf("openshift/new-%06d.yaml", i)}}, Value: 1}}
+	})
 }
 
 // BenchmarkTextfile100Concurrent: 100 invocations ending at once on one

@@ -171,6 +171,8 @@ func TestGatewayFaults(t *testing.T) {
 		{name: "answers late", fault: gatewaytest.Fault{Kind: gatewaytest.Slow, Delay: 2 * time.Second}, counted: 1,
 			warning: "no answer before --metrics-timeout ran out, after the samples were sent; they may have been counted, so they are not resent"},
 		{name: "answers just in time", fault: gatewaytest.Fault{Kind: gatewaytest.Slow, Delay: 50 * time.Millisecond}, counted: 1, timeout: 3 * time.Second},
+		{name: "answers garbage", fault: gatewaytest.Fault{Kind: gatewaytest.Garbage},
+			warning: "connection failed after the samples were sent (net/http: HTTP/1.x transport connection broken: malformed HTTP status code"},
 		{name: "closes after processing", fault: gatewaytest.Fault{Kind: gatewaytest.CloseAfterProcessing}, counted: 1,
 			warning: "connection failed after the samples were sent"},
 	} {

@@ -160,7 +160,11 @@ func (r *Record) writeTable(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "Local record: %s\n", r.Path)
-	fmt.Fprintf(w, "%s runs recorded, %s of them in CI.\n\n", num(total), num(ci))
+	runs := "runs"
+	if total == 1 {
+		runs = "run"
+	}
+	fmt.Fprintf(w, "%s %s recorded, %s of them in CI.\n\n", num(total), runs, num(ci))
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "COMMAND\tRESULT\tRUNS\tSHARE\n")

@@ -57,6 +57,9 @@ const (
 	CloseAfterProcessing
 	// Redirect answers 307 to Fault.Location without processing.
 	Redirect
+	// Garbage reads the request and answers bytes that are not HTTP,
+	// without processing.
+	Garbage
 )
 
 // Fault is what the server does with the next requests (see SetFault).
@@ -264,6 +267,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case Redirect:
 		rec.Header().Set("Location", fault.Location)
 		rec.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	case Garbage:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, buf, err := hj.Hijack(); err == nil {
+				_, _ = buf.WriteString("\x00\x01garbage \xff\r\n\r\n")
+				_ = buf.Flush()
+				_ = conn.Close()
+			}
+		}
 		return
 	case Hang:
 		select {
