@@ -118,10 +118,10 @@ func start(t testing.TB, name string, args []string, readyURL string) {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-exited
+		waitErr := <-exited
 		_ = logf.Close()
 		if t.Failed() {
-			t.Logf("testenv: last lines of %s's log:\n%s", name, tail(logPath, 30))
+			t.Logf("testenv: %s ended (%v); last lines of its log:\n%s", name, waitErr, tail(logPath, 30))
 		}
 	})
 	client := &http.Client{Timeout: 2 * time.Second}

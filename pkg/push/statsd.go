@@ -57,7 +57,7 @@ func (s *statsd) Send(ctx context.Context, samples []Sample) error {
 	case n == 0:
 		return notDelivered(fmt.Errorf("sending to %s: %w", s.sink.Addr, opErr(err)))
 	default:
-		return fmt.Errorf("connection to %s failed after %d of %d bytes (%v); the samples may have been counted, so they are not resent", s.sink.Addr, n, len(payload), opErr(err))
+		return fmt.Errorf("connection to %s failed after %d of %d bytes (%w); the samples may have been counted, so they are not resent", s.sink.Addr, n, len(payload), opErr(err))
 	}
 }
 

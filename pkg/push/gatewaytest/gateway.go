@@ -290,7 +290,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		(r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/metrics/"))
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/metrics":
-		f := expfmt.Negotiate(r.Header)
+		f := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
 		rec.Header().Set("Content-Type", string(f))
 		s.render(rec, f)
 		return
