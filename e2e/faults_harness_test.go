@@ -308,6 +308,9 @@ type runSpec struct {
 	timeout string
 	// plain runs install-metrics built without the race detector.
 	plain bool
+	// brokenOutput gives install-metrics (and the installer) a standard
+	// output and error whose reader has gone away.
+	brokenOutput bool
 	// during runs while install-metrics runs.
 	during func(r *running)
 }
@@ -466,6 +469,14 @@ func (w *world) prepare(spec runSpec) *prepared {
 	stderr, err := os.Create(filepath.Join(outDir, "stderr"))
 	must(t, err)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if spec.brokenOutput {
+		// A pipe whose reader is gone: `install-metrics ... 2>&1 | head -1`.
+		pr, pw, err := os.Pipe()
+		must(t, err)
+		must(t, pr.Close())
+		t.Cleanup(func() { pw.Close() })
+		cmd.Stdout, cmd.Stderr = pw, pw
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if w.asNobody {
 		w.giveTo(nobody)

@@ -5,6 +5,8 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -83,6 +85,7 @@ func TestFaultsInstallerLogs(t *testing.T) {
 		name   string
 		plan   []step
 		nobody bool
+		setup  func(t *testing.T, w *world)
 		labels map[string]string
 	}{
 		{name: "never written", plan: []step{exitCode(1)}, labels: map[string]string{"version": "unknown", "return": "1"}},
@@ -111,6 +114,12 @@ func TestFaultsInstallerLogs(t *testing.T) {
 		{name: "directory unreadable mid-run", nobody: true, plan: append([]step{header("4.16.3"), lines[0], sleepMS(300), op("chmoddir")},
 			lines[1], logLine("fatal", "failed to create cluster: no access"), exitCode(4)),
 			labels: map[string]string{"return": "4"}},
+		{name: "log is a link to /dev/urandom", setup: func(t *testing.T, w *world) {
+			must(t, os.Symlink("/dev/urandom", filepath.Join(w.dir, ".openshift_install.log")))
+		}, plan: append(append([]step{header("4.16.3")}, lines...), exitCode(5)), labels: map[string]string{"version": "unknown", "return": "5"}},
+		{name: "log is a directory", setup: func(t *testing.T, w *world) {
+			mkdir(t, filepath.Join(w.dir, ".openshift_install.log"))
+		}, plan: []step{exitCode(1)}, labels: map[string]string{"return": "1"}},
 		{name: "secrets in the failure line", plan: []step{header("4.16.3"),
 			logLine("fatal", `failed to fetch Install Config: pullSecret: {"auths":{"cloud.openshift.com":{"auth":"`+pullSecretAuth+`"}}} token=`+tokenSecret+` password: `+basicPassword),
 			exitCode(3)}, labels: map[string]string{"result": "InvalidConfig"}},
@@ -118,6 +127,9 @@ func TestFaultsInstallerLogs(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, worldOpts{nobody: sc.nobody})
+			if sc.setup != nil {
+				sc.setup(t, w)
+			}
 			o := w.run(runSpec{plan: sc.plan})
 			checkPromises(w, expect{labels: sc.labels}, o)
 		})

@@ -146,8 +146,9 @@ func TestFaultsStatsDDoesNotResolve(t *testing.T) {
 func TestFaultsTextfile(t *testing.T) {
 	t.Parallel()
 	for _, sc := range []struct {
-		name  string
-		setup func(t *testing.T, w *world) string // returns the textfile path
+		name   string
+		nobody bool
+		setup  func(t *testing.T, w *world) string // returns the textfile path
 	}{
 		{name: "parent is a file", setup: func(t *testing.T, w *world) string {
 			writeFile(t, filepath.Join(w.extra, "a-file"), "not a directory\n")
@@ -174,13 +175,20 @@ func TestFaultsTextfile(t *testing.T) {
 			writeFile(t, p, "cluster_installation_invocation{result=\"Success\" 1\n\x00\xff garbage\n")
 			return p
 		}},
+		{name: "read-only directory", nobody: true, setup: func(t *testing.T, w *world) string {
+			d := filepath.Join(w.extra, "ro")
+			mkdir(t, d)
+			w.giveTo(nobody)
+			must(t, os.Chmod(d, 0o555))
+			return filepath.Join(d, "metrics.prom")
+		}},
 		{name: "full disk", setup: func(t *testing.T, w *world) string {
 			return filepath.Join(fullTmpfs(t, w), "metrics.prom")
 		}},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newWorld(t, worldOpts{})
+			w := newWorld(t, worldOpts{nobody: sc.nobody})
 			w.setTextfile(sc.setup(t, w))
 			o := w.run(runSpec{plan: successPlan()})
 			checkPromises(w, expect{labels: map[string]string{"result": "Success"}}, o)

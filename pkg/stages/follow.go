@@ -107,7 +107,7 @@ func (f *follower) run(ctx context.Context) error {
 		if done && !f.limited {
 			f.finish()
 		}
-		n, err := f.drain()
+		n, err := f.drain(ctx)
 		if err != nil {
 			f.sp.flush()
 			f.close()
@@ -191,8 +191,10 @@ func (f *follower) finish() {
 	f.sp.resync()
 }
 
-// drain reads up to EOF (or maxDrain bytes) and feeds the lines.
-func (f *follower) drain() (int, error) {
+// drain reads up to EOF (or maxDrain bytes) and feeds the lines. When ctx
+// ends meanwhile it returns at once, so that the final read starts with its
+// limit set.
+func (f *follower) drain(ctx context.Context) (int, error) {
 	total := 0
 	for total < maxDrain {
 		buf := f.buf
@@ -201,6 +203,8 @@ func (f *follower) drain() (int, error) {
 				return total, nil
 			}
 			buf = buf[:min(int64(len(buf)), f.limit-f.pos)]
+		} else if total > 0 && ctx.Err() != nil {
+			return total, nil
 		}
 		n, err := f.file.Read(buf)
 		if n > 0 {

@@ -358,13 +358,32 @@ func TestFollowFinalReadIgnoresLaterWrites(t *testing.T) {
 		}
 	}()
 	defer func() { close(stopWriter); wg.Wait() }()
-	var rec lineRecorder
-	stop := follow(t, path, 0, &rec, nil)
-	rec.waitFor(t, 1)
-	if err := stop(); err != nil { // fails the test if Follow does not return
-		t.Fatal(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var mu sync.Mutex
+	var first string
+	go func() {
+		done <- followLines(ctx, path, 0, func(l []byte) {
+			mu.Lock()
+			if first == "" {
+				first = string(l)
+			}
+			mu.Unlock()
+		}, testPoll)
+	}()
+	time.Sleep(20 * testPoll)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Follow did not return after its context was cancelled")
 	}
-	if got := rec.got(); got[0] != "mine" {
-		t.Errorf("first line %q, want mine", got[0])
+	mu.Lock()
+	defer mu.Unlock()
+	if first != "mine" {
+		t.Errorf("first line %q, want mine", first)
 	}
 }

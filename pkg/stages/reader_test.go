@@ -115,3 +115,34 @@ func TestTrackerOnHugeLines(t *testing.T) {
 		t.Errorf("stages %v, want the api stage finished after the huge line", got)
 	}
 }
+
+// TestSplitterResync: after resync the splitter drops everything up to the
+// next newline, wherever the chunks are cut, and then splits as before.
+func TestSplitterResync(t *testing.T) {
+	for _, chunks := range [][]string{
+		{"rest of a line\nline 1\nline 2"},
+		{"rest of ", "a line", "\nline 1\n", "line 2"},
+		{"rest of a line\n", "line 1\nline 2"},
+		{"", "rest\nline 1\nli", "ne 2"},
+	} {
+		var got []string
+		s := newSplitter(64, func(l []byte) { got = append(got, string(l)) })
+		s.write([]byte("a line cut by the resync"))
+		s.resync()
+		for _, c := range chunks {
+			s.write([]byte(c))
+		}
+		s.flush()
+		if diff := cmp.Diff([]string{"line 1", "line 2"}, got); diff != "" {
+			t.Errorf("chunks %q: lines mismatch (-want +got):\n%s", chunks, diff)
+		}
+	}
+	var got []string
+	s := newSplitter(64, func(l []byte) { got = append(got, string(l)) })
+	s.resync()
+	s.write([]byte("no newline at all"))
+	s.flush()
+	if len(got) != 0 {
+		t.Errorf("a resync without a newline delivered %q", got)
+	}
+}
