@@ -183,9 +183,24 @@ func StartStatsdExporter(t testing.TB, extraArgs ...string) (udpAddr, tcpAddr, m
 // its TSDB in t.TempDir(), and returns its base URL (for Query).
 func StartPrometheus(t testing.TB, targets ...string) string {
 	t.Helper()
+	return StartPrometheusWithRules(t, nil, targets...)
+}
+
+// StartPrometheusWithRules is StartPrometheus with a rule file (recording
+// rules and alerts, evaluated every second); nil means none.
+func StartPrometheusWithRules(t testing.TB, rules []byte, targets ...string) string {
+	t.Helper()
 	Tool(t, "prometheus")
+	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n")
+	if rules != nil {
+		rf := filepath.Join(dir, "rules.yml")
+		if err := os.WriteFile(rf, rules, 0o644); err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		fmt.Fprintf(&b, "rule_files: [%q]\n", rf)
+	}
 	b.WriteString("scrape_configs:\n  - job_name: e2e\n    honor_labels: true\n    static_configs:\n")
 	for _, target := range targets {
 		u, err := url.Parse(target)
@@ -198,7 +213,6 @@ func StartPrometheus(t testing.TB, targets ...string) string {
 		}
 		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: {__metrics_path__: %q}\n", u.Host, path)
 	}
-	dir := t.TempDir()
 	conf := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		t.Fatalf("testenv: %v", err)
