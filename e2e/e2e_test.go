@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/install-metrics/install-metrics/internal/testenv"
+	"github.com/install-metrics/install-metrics/monitoring"
 	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
 )
 
@@ -147,7 +148,7 @@ func TestWrappedRunsAnswerTheUserStories(t *testing.T) {
 		}
 	}
 
-	api := testenv.StartPrometheus(t, statsdMetrics, tf.URL+"/metrics", gw.URL+"/metrics")
+	api := testenv.StartPrometheusWithRules(t, monitoring.RulesYAML(), statsdMetrics, tf.URL+"/metrics", gw.URL+"/metrics")
 	sources := map[string]string{
 		"statsd":   strings.TrimPrefix(strings.TrimSuffix(statsdMetrics, "/metrics"), "http://"),
 		"textfile": strings.TrimPrefix(tf.URL, "http://"),
@@ -161,6 +162,7 @@ func TestWrappedRunsAnswerTheUserStories(t *testing.T) {
 			})
 		}
 	}
+	checkMonitoring(t, api)
 }
 
 // userStories are the questions of docs/background/000 (the installer
