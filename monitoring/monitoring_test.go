@@ -19,51 +19,24 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
+	"github.com/install-metrics/install-metrics/internal/testenv"
 	"github.com/install-metrics/install-metrics/pkg/installer"
 	"github.com/install-metrics/install-metrics/pkg/record"
 )
 
-// repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
+// repoRoot is the directory holding go.mod.
+func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
 
-// promtool returns bin/promtool; without it the test skips, or fails under CI=true.
-func promtool(t *testing.T, root string) string {
-	t.Helper()
-	path := filepath.Join(root, "bin", "promtool")
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("bin/promtool is missing: run make tools")
-		}
-		t.Skipf("bin/promtool is missing: run make tools")
-	}
-	return path
-}
-
-// runPromtool runs promtool in the repository root and fails the test on a non-zero exit.
+// runPromtool runs bin/promtool in the repository root and fails the test on a
+// non-zero exit. Without bin/promtool the test skips, or fails under CI=true
+// ("run make tools"); with -short it skips.
 func runPromtool(t *testing.T, args ...string) {
 	t.Helper()
-	root := repoRoot(t)
-	bin := promtool(t, root)
+	bin := testenv.Tool(t, "promtool")
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = root
+	cmd.Dir = repoRoot(t)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -75,12 +48,9 @@ func TestPromtoolCheckRules(t *testing.T) {
 	runPromtool(t, "check", "rules", "--lint=all", "--lint-fatal", RulesPath)
 }
 
-// TestPromtoolTestRules runs the rule unit tests (about a minute: the alerts
+// TestPromtoolTestRules runs the rule unit tests (under a minute: the alerts
 // compare a day with the week before it, evaluated every 15 minutes).
 func TestPromtoolTestRules(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("promtool test rules takes about a minute: skipped with -short")
-	}
 	tests, err := filepath.Glob(filepath.Join(repoRoot(t), "monitoring", "tests", "*.yaml"))
 	if err != nil || len(tests) == 0 {
 		t.Fatalf("no rule unit tests in monitoring/tests (%v)", err)
