@@ -55,6 +55,14 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	if err != nil {
 		log.Warnf("metrics are off for this run: %v", err)
 	}
+	if sender != nil {
+		// What would make every push fail (an unreadable token file, a
+		// textfile path that is a directory): said now, not after a
+		// 40-minute install. None of it stops the installer.
+		for _, w := range sender.Preflight() {
+			log.Warn(w.Error())
+		}
+	}
 
 	// The signals of the send phase are ours; during the run pkg/wrap
 	// forwards them. Registering now keeps a signal that arrives as the
