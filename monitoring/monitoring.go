@@ -82,10 +82,6 @@ func Queries() ([]Query, error) {
 	return doc.Queries, nil
 }
 
-// grafanaBuiltins are the Grafana variables our panels may use besides the
-// dashboard's own.
-var grafanaBuiltins = []string{"__range", "__interval", "__rate_interval"}
-
 // DefaultVars returns the values the dashboard opens with (All for version,
 // platform and ci, the operators stage) and window for Grafana's $__range,
 // $__interval and $__rate_interval: ready for DashboardQueries.
@@ -139,7 +135,8 @@ func DashboardQueries(vars map[string]string) ([]Query, error) {
 	for _, v := range d.Templating.List {
 		known[v.Name] = true
 	}
-	for _, v := range grafanaBuiltins {
+	// Grafana's own variables that the panels use.
+	for _, v := range []string{"__range", "__interval", "__rate_interval"} {
 		known[v] = true
 	}
 	var out []Query
