@@ -154,10 +154,13 @@ func labelVariable(name, label string) *dashboard.QueryVariableBuilder {
 			Value: dashboard.StringOrArrayOfString{String: cog.ToPtr("$__all")}})
 }
 
-// buildDashboard builds the install-metrics dashboard.
-func buildDashboard() (dashboard.Dashboard, error) {
+// buildDashboard builds the install-metrics dashboard in Grafana's classic JSON
+// model (what "Import dashboard" takes in Grafana 10 and later). The SDK marks
+// it deprecated in favour of dashboardv2, the schema of Grafana 12's
+// dashboard API, which older Grafanas cannot import.
+func buildDashboard() (dashboard.Dashboard, error) { //nolint:staticcheck // classic JSON model on purpose, see above
 	const r = "$__range"
-	b := dashboard.NewDashboardBuilder("Install metrics").
+	b := dashboard.NewDashboardBuilder("Install metrics"). //nolint:staticcheck // classic JSON model on purpose
 		Uid("install-metrics").
 		Description("How long OpenShift installs take per stage and version, where they fail, how often users change generated assets, and which platforms and operating systems are used (install-metrics: docs/queries.md).").
 		Tags([]string{"install-metrics", "openshift-install"}).

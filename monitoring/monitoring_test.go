@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
@@ -343,7 +344,7 @@ func TestExpressionsUseTheSchema(t *testing.T) {
 				return nil
 			}
 			for _, m := range vs.LabelMatchers {
-				if m.Name == labels.MetricName {
+				if m.Name == model.MetricNameLabel {
 					continue
 				}
 				if raw && !slices.Contains(own, m.Name) && m.Name != "job" && m.Name != "instance" {
