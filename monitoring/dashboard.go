@@ -154,13 +154,24 @@ func labelVariable(name, label string) *dashboard.QueryVariableBuilder {
 			Value: dashboard.StringOrArrayOfString{String: cog.ToPtr("$__all")}})
 }
 
-// buildDashboard builds the install-metrics dashboard in Grafana's classic JSON
-// model (what "Import dashboard" takes in Grafana 10 and later). The SDK marks
-// it deprecated in favour of dashboardv2, the schema of Grafana 12's
-// dashboard API, which older Grafanas cannot import.
-func buildDashboard() (dashboard.Dashboard, error) { //nolint:staticcheck // classic JSON model on purpose, see above
+// classicDashboard is Grafana's classic dashboard JSON model, what "Import
+// dashboard" takes in Grafana 10 and later. The SDK marks it deprecated in
+// favour of dashboardv2, the schema of Grafana 12's dashboard API, which older
+// Grafanas cannot import.
+type classicDashboard = dashboard.Dashboard //nolint:staticcheck // on purpose, see above
+
+// classicDashboardBuilder builds a classicDashboard.
+type classicDashboardBuilder = dashboard.DashboardBuilder //nolint:staticcheck // on purpose, see classicDashboard
+
+// newClassicDashboard starts a classicDashboard.
+func newClassicDashboard(title string) *classicDashboardBuilder {
+	return dashboard.NewDashboardBuilder(title) //nolint:staticcheck // on purpose, see classicDashboard
+}
+
+// buildDashboard builds the install-metrics dashboard.
+func buildDashboard() (classicDashboard, error) {
 	const r = "$__range"
-	b := dashboard.NewDashboardBuilder("Install metrics"). //nolint:staticcheck // classic JSON model on purpose
+	b := newClassicDashboard("Install metrics").
 		Uid("install-metrics").
 		Description("How long OpenShift installs take per stage and version, where they fail, how often users change generated assets, and which platforms and operating systems are used (install-metrics: docs/queries.md).").
 		Tags([]string{"install-metrics", "openshift-install"}).
