@@ -145,9 +145,9 @@ func checkRecorded(w *world, exp expect, runs int, stderr string) {
 		switch {
 		case n > runs:
 			t.Errorf("%s: %d delivered + %d spooled for %d runs: counted twice", s.url, d, spooled[s.url], runs)
-		case n < runs && s.kind == "textfile" && !(exp.localLost && strings.Contains(stderr, "lost")):
+		case n < runs && s.kind == "textfile" && !(exp.localLost && warned(stderr, "lost")):
 			t.Errorf("%s: the local record is in neither the textfile (%d) nor the spool (%d) for %d runs", s.url, d, spooled[s.url], runs)
-		case n < runs && !strings.Contains(stderr, s.url):
+		case n < runs && !warned(stderr, s.url):
 			t.Errorf("%s: %d of %d runs lost without a warning naming the sink", s.url, runs-n, runs)
 		}
 	}
@@ -156,6 +156,16 @@ func checkRecorded(w *world, exp expect, runs int, stderr string) {
 			t.Errorf("%s: %d spooled, want %d", url, spooled[url], want)
 		}
 	}
+}
+
+// warned reports whether a warning line of install-metrics holds what.
+func warned(stderr, what string) bool {
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "install-metrics: warning: ") && strings.Contains(l, what) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkSecrets checks promise 5 on everything printed, written and sent.
@@ -526,4 +536,48 @@ func report(t *testing.T, o outcome) {
 	}
 	defer f.Close()
 	_, _ = f.Write(append(line, '\n'))
+}
+
+// TestFaultsCheckerLabelSets: the closed-set check itself takes what the
+// schema allows and refuses the rest.
+func TestFaultsCheckerLabelSets(t *testing.T) {
+	inv := func(k, v string) map[string]string {
+		l := map[string]string{"ci": "false", "command": "create", "duration": "2.5", "os": goos(), "platform": "aws",
+			"result": "Success", "return": "0", "target": "cluster", "version": "4.16"}
+		if k != "" {
+			l[k] = v
+		}
+		return l
+	}
+	for _, c := range []struct {
+		family string
+		labels map[string]string
+		ok     bool
+	}{
+		{"cluster_installation_invocation", inv("", ""), true},
+		{"cluster_installation_invocation", inv("version", "4.16-okd"), true},
+		{"cluster_installation_invocation", inv("duration", "+Inf"), true},
+		{"cluster_installation_invocation", inv("return", "255"), true},
+		{"cluster_installation_invocation", inv("command", "other"), true},
+		{"cluster_installation_invocation", inv("return", "256"), false},
+		{"cluster_installation_invocation", inv("version", "4.16.3"), false},
+		{"cluster_installation_invocation", inv("result", "Timeout"), false},
+		{"cluster_installation_invocation", inv("platform", "my-cloud"), false},
+		{"cluster_installation_invocation", inv("duration", "2.50"), false},
+		{"cluster_installation_invocation", inv("job", "install-metrics"), false},
+		{"cluster_installation_duration", map[string]string{"api": "5", "bootstrap": "", "infrastructure": "7.5",
+			"operators": "", "provisioning": "2.5", "success": "false"}, true},
+		{"cluster_installation_duration", map[string]string{"api": "five", "bootstrap": "", "infrastructure": "",
+			"operators": "", "provisioning": "", "success": "false"}, false},
+		{"cluster_installation_modification", map[string]string{"asset": "manifests/cluster-config.yaml"}, true},
+		{"cluster_installation_modification", map[string]string{"asset": "user-added"}, true},
+		{"cluster_installation_modification", map[string]string{"asset": "my notes.txt"}, false},
+		{"cluster_installation_modification", map[string]string{"asset": "manifests/99-canary.yaml"}, false},
+		{"cluster_installation_modification", map[string]string{"asset": "../etc/passwd"}, false},
+		{"some_other_family", map[string]string{}, false},
+	} {
+		if bad := seriesProblems(c.family, c.labels, true); (len(bad) == 0) != c.ok {
+			t.Errorf("%s %v: problems %q, want ok=%v", c.family, c.labels, bad, c.ok)
+		}
+	}
 }

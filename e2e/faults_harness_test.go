@@ -239,12 +239,15 @@ func (w *world) setTextfile(path string) {
 	w.sinks = append([]*sinkRef{ref}, w.sinks...)
 }
 
-// setGateway replaces the gateway sink by url; delivered counts what
-// arrived there (nil: nothing can arrive).
-func (w *world) setGateway(url string, gw *gatewaytest.Server) {
+// setGateway replaces the gateway sink by url; gw counts what arrived there
+// (nil: nothing can arrive, unless delivered is given).
+func (w *world) setGateway(url string, gw *gatewaytest.Server, delivered ...func() int) {
 	ref := &sinkRef{url: url, kind: "gateway", delivered: func() int { return 0 }}
-	if gw != nil {
+	switch {
+	case gw != nil:
 		ref.delivered = gatewayCount(gw)
+	case len(delivered) > 0:
+		ref.delivered = delivered[0]
 	}
 	if w.gw != nil && w.gw != gw {
 		w.others = append(w.others, w.gw) // it must see nothing now
@@ -326,7 +329,7 @@ type outcome struct {
 	exited         time.Time
 	added          time.Duration // exited - installerExit
 	timeout        time.Duration // --metrics-timeout in effect
-	rssKiB         int64         // peak RSS of install-metrics and its children
+	rssKiB         int64         // peak RSS of install-metrics (VmHWM, sampled every 10ms)
 	signals        []string      // the signals the fake installer caught
 	sigToExit      time.Duration // from running.mark to the wrapper's end
 	startDelay     time.Duration // from launching install-metrics to the installer's start
@@ -506,6 +509,8 @@ func (w *world) execute(p *prepared) outcome {
 		close(r.done)
 		waited <- err
 	}()
+	hwm := make(chan int64, 1)
+	go func() { hwm <- peakRSS(cmd.Process.Pid, r.done) }()
 	if spec.during != nil {
 		spec.during(r)
 	}
@@ -523,9 +528,7 @@ func (w *world) execute(p *prepared) outcome {
 	}
 	w.killAll(r) // the installer, should the wrapper have left it behind
 	o := outcome{name: t.Name(), code: cmd.ProcessState.ExitCode(), exited: exited, timeout: p.timeout, installerCode: -1}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		o.rssKiB = ru.Maxrss
-	}
+	o.rssKiB = <-hwm
 	o.stdout = readAll(t, stdout.Name())
 	o.stderr = readAll(t, stderr.Name())
 	if fi, err := os.Stat(filepath.Join(stamp, "started")); err == nil {
@@ -550,6 +553,31 @@ func (w *world) execute(p *prepared) outcome {
 			strings.Join(cmd.Args[1:], " "), o.code, o.installerCode, o.added.Round(time.Millisecond), o.rssKiB, clip(o.stderr, 4000))
 	}
 	return o
+}
+
+// peakRSS samples the peak resident set size (VmHWM, KiB) of process pid
+// every 10ms until done, and returns the last value read. (The rusage of
+// wait4 is no help here: Go waits through a pidfd, and the maximum it
+// reports grows across the test binary's children.)
+func peakRSS(pid int, done <-chan struct{}) int64 {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	var peak int64
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+					if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil && n > peak {
+						peak = n
+					}
+				}
+			}
+		}
+		select {
+		case <-done:
+			return peak
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // killAll kills whatever of the run is still alive.
@@ -657,6 +685,15 @@ type rawServer struct {
 	addr string
 	ln   net.Listener
 	wg   sync.WaitGroup
+	mu   sync.Mutex
+	got  []byte // every byte received
+}
+
+// invocations counts the invocation samples in what the server received.
+func (s *rawServer) invocations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Count(string(s.got), "\ncluster_installation_invocation{")
 }
 
 func newRawServer(t *testing.T, answer []byte) *rawServer {
@@ -676,9 +713,19 @@ func newRawServer(t *testing.T, answer []byte) *rawServer {
 			go func() {
 				defer s.wg.Done()
 				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				buf := make([]byte, 4096)
-				_, _ = c.Read(buf)
+				// The whole request: read until the client waits for the answer.
+				buf := make([]byte, 64<<10)
+				for {
+					_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+					n, err := c.Read(buf)
+					s.mu.Lock()
+					s.got = append(s.got, buf[:n]...)
+					s.mu.Unlock()
+					if err != nil {
+						break
+					}
+				}
+				_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 				_, _ = c.Write(answer)
 			}()
 		}

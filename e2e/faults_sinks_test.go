@@ -57,11 +57,11 @@ func TestFaultsGateway(t *testing.T) {
 		{name: "closes after processing", fault: gatewaytest.Fault{Kind: gatewaytest.CloseAfterProcessing}},
 		{name: "garbage", setup: func(t *testing.T, w *world) {
 			g := newRawServer(t, []byte("\x16\x03\x01 garbage, not HTTP \xff\xfe\r\n\r\n"))
-			w.setGateway("http://"+g.addr, nil)
+			w.setGateway("http://"+g.addr, nil, g.invocations)
 		}},
 		{name: "garbage with a 200 status line", setup: func(t *testing.T, w *world) {
 			g := newRawServer(t, []byte("HTTP/1.1 200 OK\r\nContent-Length: 99999\r\n\r\n\x00\xff garbage"))
-			w.setGateway("http://"+g.addr, nil)
+			w.setGateway("http://"+g.addr, nil, g.invocations)
 		}},
 		{name: "redirect to another host", setup: func(t *testing.T, w *world) {
 			other := gatewaytest.NewServer(gatewaytest.Options{})
