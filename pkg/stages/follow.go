@@ -232,10 +232,7 @@ func (f *follower) rotated() bool {
 	if !os.SameFile(st, f.info) {
 		f.sp.flush()
 		f.close()
-		if f.open() != nil {
-			return false
-		}
-		return true
+		return f.open() == nil
 	}
 	if st.Size() < f.pos {
 		if _, err := f.file.Seek(0, io.SeekStart); err != nil {

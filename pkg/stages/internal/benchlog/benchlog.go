@@ -61,13 +61,13 @@ func Write(w io.Writer, size int64, longEvery int, seed uint64) error {
 			n := int64(100<<10 + rng.IntN(4<<20-100<<10))
 			n = min(n, max(size-tail-written, 1))
 			pre := fmt.Sprintf("time=%q level=debug msg=\"module.masters.aws_instance.master[0]: Modifying... ", t.Format(time.RFC3339))
-			bw.WriteString(pre)
+			_, _ = bw.WriteString(pre) // a bufio.Writer keeps its first error for Flush
 			for k := int64(0); k < n; {
 				c := min(n-k, int64(len(long)))
-				bw.Write(long[:c])
+				_, _ = bw.Write(long[:c])
 				k += c
 			}
-			bw.WriteString("\"\n")
+			_, _ = bw.WriteString("\"\n")
 			written += int64(len(pre)) + n + 2
 			continue
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -20,7 +21,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: classifybench gen -size BYTES -o FILE | classify FILE...")
+		return errors.New("usage: classifybench gen -size BYTES -o FILE | classify FILE")
 	}
 	switch args[0] {
 	case "gen":
