@@ -92,7 +92,7 @@ func faultBinaries(t *testing.T) binaries {
 			cmd := exec.Command("go", args...)
 			cmd.Dir = root
 			if out, err := cmd.CombinedOutput(); err != nil {
-				faultErr = fmt.Errorf("go build %s: %v\n%s", j.pkg, err, out)
+				faultErr = fmt.Errorf("go build %s: %w\n%s", j.pkg, err, out)
 				return
 			}
 		}
