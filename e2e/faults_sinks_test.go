@@ -315,7 +315,6 @@ func TestFaultsSpool(t *testing.T) {
 		}
 	})
 	t.Run("many corrupt entries", func(t *testing.T) {
-		t.Skip("BUG: each corrupt spool entry costs a warning line of its own (300 entries: 300 lines); see report")
 		t.Parallel()
 		w := newWorld(t, worldOpts{})
 		h := spoolHash(w.gw.URL)

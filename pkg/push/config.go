@@ -300,7 +300,16 @@ func ParseAuth(v string) (Auth, error) {
 		}
 		return Auth{Mode: AuthBasicFile, Path: path}, nil
 	}
-	return Auth{}, fmt.Errorf("%q is not none, token-file:PATH, basic-file:PATH or pull-secret", v)
+	// Quote only the mode: what follows a ':' may be a token typed inline.
+	return Auth{}, fmt.Errorf("%q is not none, token-file:PATH, basic-file:PATH or pull-secret", authModeOnly(v))
+}
+
+// authModeOnly is v up to its first ':', with what followed elided.
+func authModeOnly(v string) string {
+	if mode, _, ok := strings.Cut(v, ":"); ok {
+		return mode + ":…"
+	}
+	return v
 }
 
 // Config is everything a Sender needs. The zero value of each field means

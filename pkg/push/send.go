@@ -315,6 +315,9 @@ func (s *Sender) flushSpool(ctx context.Context, sinks []SinkURL, explicit bool)
 		wg      sync.WaitGroup
 		flushed int
 		warns   []*Warning
+		// Corrupt entries are moved aside and told about in one line.
+		corrupt      int
+		firstCorrupt string
 	)
 	warn := func(w *Warning) { mu.Lock(); warns = append(warns, w); mu.Unlock() }
 	for _, u := range sinks {
@@ -339,7 +342,12 @@ func (s *Sender) flushSpool(ctx context.Context, sinks []SinkURL, explicit bool)
 					var ce *CorruptError
 					if errors.As(err, &ce) {
 						aside := s.spool.moveAside(claimed)
-						warn(&Warning{Sink: "spool", Err: fmt.Errorf("entry %s is corrupt (%s): moved aside to %s, not retried", name, ce.Reason, aside)})
+						mu.Lock()
+						if corrupt == 0 {
+							firstCorrupt = fmt.Sprintf("%s (%s), moved aside to %s", name, ce.Reason, aside)
+						}
+						corrupt++
+						mu.Unlock()
 					} else {
 						s.spool.release(claimed, name)
 					}
@@ -370,5 +378,11 @@ func (s *Sender) flushSpool(ctx context.Context, sinks []SinkURL, explicit bool)
 		}(u, todo)
 	}
 	wg.Wait()
+	switch {
+	case corrupt == 1:
+		warns = append(warns, &Warning{Sink: "spool", Err: fmt.Errorf("entry %s: corrupt, not retried", firstCorrupt)})
+	case corrupt > 1:
+		warns = append(warns, &Warning{Sink: "spool", Err: fmt.Errorf("%d corrupt entries moved aside (the first: %s), not retried", corrupt, firstCorrupt)})
+	}
 	return flushed, warns
 }

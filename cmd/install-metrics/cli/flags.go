@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/install-metrics/install-metrics/pkg/push"
 )
 
 // Options are the metrics flags and their environment variables, resolved.
@@ -76,6 +78,10 @@ var flagDefs = []flagDef{
 			if strings.TrimSpace(v) == "" {
 				return errors.New("empty sink URL")
 			}
+			// Validated here, where the flag or variable it came from is known.
+			if _, err := push.ParseSink(v); err != nil {
+				return err
+			}
 			o.Sinks = append(o.Sinks, v)
 			return nil
 		}},
@@ -84,7 +90,12 @@ var flagDefs = []flagDef{
 		set:  func(o *Options, v string) error { return setDuration(&o.Timeout, v, true) }},
 	{name: "--metrics-bucket", envVar: "INSTALL_METRICS_BUCKET", kind: durationFlag, arg: "D",
 		help: "duration bucket step (default 2m30s)",
-		set:  func(o *Options, v string) error { return setDuration(&o.Bucket, v, false) }},
+		set: func(o *Options, v string) error {
+			if err := setDuration(&o.Bucket, v, false); err != nil {
+				return err
+			}
+			return push.ValidateBucket(o.Bucket)
+		}},
 	{name: "--metrics-auth", envVar: "INSTALL_METRICS_AUTH", kind: stringFlag, arg: "MODE",
 		help: "gateway credentials: none, token-file:PATH, basic-file:PATH, pull-secret",
 		set:  func(o *Options, v string) error { return setAuth(&o.Auth, v) }},
@@ -150,7 +161,12 @@ func setAuth(dst *string, v string) error {
 	case v == "none" || v == "pull-secret":
 	case (mode == "token-file" || mode == "basic-file") && hasArg && arg != "":
 	default:
-		return fmt.Errorf("%q is not none, token-file:PATH, basic-file:PATH or pull-secret", v)
+		// Quote only the mode: what follows a ':' may be a token typed inline.
+		m := mode
+		if hasArg {
+			m += ":…"
+		}
+		return fmt.Errorf("%q is not none, token-file:PATH, basic-file:PATH or pull-secret", m)
 	}
 	*dst = v
 	return nil

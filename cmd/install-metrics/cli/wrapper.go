@@ -37,6 +37,13 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 		// Opt-out: exec only. Nothing read beyond exec, nothing written.
 		return 0, wrap.Exec(cmd)
 	}
+	// A reader of our stderr that went away (`... 2>&1 | head`) must cost
+	// us EPIPE on our own writes, not our life and the installer's exit code.
+	// Notify rather than Ignore: the installer, which inherits ignored
+	// signals but not handlers, keeps the default.
+	if !signal.Ignored(syscall.SIGPIPE) {
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	}
 	log := e.logger(opts.Debug)
 
 	ia := installer.ParseArgs(args)
@@ -166,7 +173,7 @@ func (e *Env) newSender(opts Options, snap *modification.Snapshot, log *logrus.L
 	}
 	sinks, err := push.ParseSinks(opts.Sinks, stateDir)
 	if err != nil {
-		return nil, usageErrorf("invalid --metrics-sink: %v", err)
+		return nil, usageErrorf("invalid sink: %v", err)
 	}
 	auth, err := push.ParseAuth(opts.Auth)
 	if err != nil {
