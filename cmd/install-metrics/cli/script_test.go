@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"go.uber.org/goleak"
 
 	"github.com/install-metrics/install-metrics/cmd/install-metrics/cli"
 	"github.com/install-metrics/install-metrics/internal/replay"
@@ -18,7 +20,7 @@ import (
 // TestMain makes the test binary play both install-metrics and, on $PATH, the
 // installer (the replay installer; rogpeppe/go-internal testscript).
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(leakChecked{m}, map[string]func(){
 		"install-metrics":   func() { os.Exit(cli.Main(os.Args[1:])) },
 		"openshift-install": func() { os.Exit(replay.Main(os.Args)) },
 	})
@@ -84,4 +86,19 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("replace: %q not in %s", args[0], args[2])
 	}
 	ts.Check(os.WriteFile(path, []byte(strings.Replace(string(b), args[0], args[1], 1)), 0o644))
+}
+
+// leakChecked fails the test binary when a goroutine outlives the tests
+// (goleak; testscript.Main wants the Run() int that goleak checks).
+type leakChecked struct{ m *testing.M }
+
+func (l leakChecked) Run() int {
+	code := l.m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			return 1
+		}
+	}
+	return code
 }
