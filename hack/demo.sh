@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # make demo: install-metrics wrapped around the replay installer for a realistic
-# `create cluster` (a real 4.16 AWS install log, time compressed), then a failed
-# one, then what was recorded. Everything happens in a temporary directory.
+# `create cluster` (a real 4.16 AWS install log, time compressed), a failed one
+# (vSphere 4.7, bootstrap timeout), a user-provisioned flow with an edited
+# manifest, a log classified after the fact, and what was recorded. Everything
+# happens in a temporary directory with its own XDG_STATE_HOME.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 im=${1:?usage: demo.sh INSTALL_METRICS_BIN REPLAY_BIN}
 replay=${2:?usage: demo.sh INSTALL_METRICS_BIN REPLAY_BIN}
 
@@ -36,6 +39,13 @@ OPENSHIFT_INSTALL_REPLAY_SCENARIO=cluster-success run "$im" --metrics-debug crea
 
 say "A failed install (vSphere, bootstrap timeout): same exit code as the installer"
 OPENSHIFT_INSTALL_REPLAY_SCENARIO=cluster-bootstrap-failed run "$im" create cluster --dir c2
+
+say "User-provisioned: create manifests, edit one, create ignition-configs (which consumes them)"
+mkdir c3 && cp "$root/testdata/installer-real/install-config.input.yaml" c3/install-config.yaml
+run "$im" create manifests --dir c3
+sed -i.bak 's/mastersSchedulable: true/mastersSchedulable: false/' c3/manifests/cluster-scheduler-02-config.yml && rm c3/manifests/*.bak
+printf '%s\n' '$ sed -i s/mastersSchedulable: true/mastersSchedulable: false/ c3/manifests/cluster-scheduler-02-config.yml'
+run "$im" create ignition-configs --dir c3
 
 say "What a log of a run that was not wrapped says"
 run "$im" metrics classify c2/.openshift_install.log
