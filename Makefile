@@ -15,20 +15,14 @@ STATSD_EXPORTER_VERSION := v0.28.0
 # Tools the tests need: a real Prometheus, promtool and statsd_exporter.
 TEST_TOOLS := $(BIN)/prometheus $(BIN)/promtool $(BIN)/statsd_exporter
 
-.SECONDARY:
 .PHONY: all build test test-short lint fmt vet tidy bench demo fuzz tools clean
 
 all: build
 
-build: $(BIN)/install-metrics $(BIN)/openshift-install-replay
-
-$(BIN)/install-metrics: FORCE
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/install-metrics
-
-$(BIN)/openshift-install-replay: FORCE
-	$(GO) build -trimpath -o $@ ./cmd/openshift-install-replay
-
-FORCE:
+# Go's build cache decides what to rebuild.
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/install-metrics ./cmd/install-metrics
+	$(GO) build -trimpath -o $(BIN)/openshift-install-replay ./cmd/openshift-install-replay
 
 tools: $(TEST_TOOLS) $(BIN)/golangci-lint
 
