@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -185,7 +186,7 @@ var userStories = []struct {
 		map[string]float64{`{ci="false"}`: 9, `{ci="true"}`: 1}},
 	{"runs per os",
 		`sum by (os) (cluster_installation_invocation{SOURCE})`,
-		map[string]float64{fmt.Sprintf(`{os=%q}`, goos()): 10}},
+		map[string]float64{fmt.Sprintf(`{os=%q}`, runtime.GOOS): 10}},
 	{"failures per stage: the stage each failed install ended in (its result class)",
 		`sum by (result) (cluster_installation_invocation{command="create",target="cluster",result!="Success",SOURCE})`,
 		map[string]float64{`{result="APIFailed"}`: 1, `{result="OperatorsDegraded"}`: 1,
@@ -208,8 +209,6 @@ var userStories = []struct {
 		`sum by (asset) (cluster_installation_modification{SOURCE})`,
 		map[string]float64{`{asset="manifests/cluster-scheduler-02-config.yml"}`: 1}},
 }
-
-func goos() string { return strings.TrimSpace(runtimeGOOS) }
 
 func edit(t *testing.T, path, old, new string) {
 	t.Helper()

@@ -1,5 +1,0 @@
-package e2e
-
-import "runtime"
-
-var runtimeGOOS = runtime.GOOS
