@@ -3,8 +3,6 @@ package e2e
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,23 +37,6 @@ func build(t *testing.T) (im, installer string) {
 	return filepath.Join(dir, "install-metrics"), filepath.Join(dir, "openshift-install")
 }
 
-// textfileServer serves the local textfile as node_exporter's textfile
-// collector would: read on every scrape.
-func textfileServer(t *testing.T, path string) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		data, err := os.ReadFile(path)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		_, _ = w.Write(data)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 const installConfig = `apiVersion: v1
 baseDomain: example.com
 metadata:
@@ -86,7 +67,7 @@ func TestWrappedRunsAnswerTheUserStories(t *testing.T) {
 	udp, _, statsdMetrics := testenv.StartStatsdExporter(t)
 	state := t.TempDir()
 	textfile := filepath.Join(state, "install-metrics", "metrics.prom")
-	tf := textfileServer(t, textfile)
+	tf := testenv.ServeTextfile(t, textfile)
 	gw := gatewaytest.NewServer(gatewaytest.Options{})
 	t.Cleanup(gw.Close)
 

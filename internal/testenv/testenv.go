@@ -3,10 +3,13 @@ package testenv
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
@@ -226,6 +230,24 @@ func StartPrometheusWithRules(t testing.TB, rules []byte, targets ...string) str
 		"--log.level=warn",
 	}, base+"/-/ready")
 	return base
+}
+
+// ServeTextfile serves the file at path as node_exporter's textfile
+// collector exposes it: read on every scrape, in the text format (an absent
+// file is an empty page). It is closed in t.Cleanup.
+func ServeTextfile(t testing.TB, path string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		data, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+		_, _ = w.Write(data)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // queryResponse is the part of the Prometheus API answer Query reads.

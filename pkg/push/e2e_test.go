@@ -2,9 +2,6 @@ package push
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,23 +15,6 @@ import (
 // waitQuery bounds how long a PromQL answer may take to settle (scrapes
 // every second, StatsD flushes every 200ms).
 const waitQuery = 45 * time.Second
-
-// textfileServer serves a textfile the way node_exporter's textfile
-// collector exposes it: read on every scrape, text format.
-func textfileServer(t *testing.T, path string) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		data, err := os.ReadFile(path)
-		if err != nil && !os.IsNotExist(err) {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", string(textFormat))
-		_, _ = w.Write(data)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // storyRuns are the invocations behind the user-story queries.
 func storyRuns() []record.Invocation {
@@ -83,7 +63,7 @@ func TestEndToEndUserStories(t *testing.T) {
 	udp, _, statsdMetrics := testenv.StartStatsdExporter(t)
 	state := t.TempDir()
 	textfile := filepath.Join(state, "metrics.prom")
-	tf := textfileServer(t, textfile)
+	tf := testenv.ServeTextfile(t, textfile)
 	gw := newGatewayServer(t, gatewaytest.Options{})
 
 	s := newSender(t, Config{StateDir: state, Timeout: 5 * time.Second},
