@@ -155,18 +155,11 @@ func setDuration(dst *time.Duration, v string, zeroOK bool) error {
 	return nil
 }
 
+// setAuth validates with pkg/push, which owns the syntax (and never echoes
+// what follows the mode: it may be a token typed inline).
 func setAuth(dst *string, v string) error {
-	mode, arg, hasArg := strings.Cut(v, ":")
-	switch {
-	case v == "none" || v == "pull-secret":
-	case (mode == "token-file" || mode == "basic-file") && hasArg && arg != "":
-	default:
-		// Quote only the mode: what follows a ':' may be a token typed inline.
-		m := mode
-		if hasArg {
-			m += ":…"
-		}
-		return fmt.Errorf("%q is not none, token-file:PATH, basic-file:PATH or pull-secret", m)
+	if _, err := push.ParseAuth(v); err != nil {
+		return err
 	}
 	*dst = v
 	return nil
