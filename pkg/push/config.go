@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +91,7 @@ func (e *SinkError) Unwrap() error { return ErrBadSink }
 
 const sinkForms = "use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P] or file:///abs/path.prom"
 
-var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+var prefixRE = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 
 // ParseSink validates one sink URL without touching the network or the disk.
 func ParseSink(raw string) (SinkURL, error) {
@@ -154,7 +153,7 @@ func ParseSink(raw string) (SinkURL, error) {
 				return bad("unknown query parameter %q: the only one is prefix=P", k)
 			}
 			prefix = v[0]
-			if !prefixRE.MatchString(prefix) {
+			if !prefixRE().MatchString(prefix) {
 				return bad("prefix %q must be dot-separated words of letters, digits and underscores", prefix)
 			}
 		}

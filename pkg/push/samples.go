@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/install-metrics/install-metrics/pkg/installer"
@@ -182,10 +183,19 @@ func Bucket(d, step time.Duration) string {
 	return strconv.FormatInt(tenths/10, 10) + "." + strconv.FormatInt(tenths%10, 10)
 }
 
+// The regular expressions of this package are compiled on first use, not at
+// start-up: every run of the wrapper pays for package initialisation before
+// the installer starts (issue 3 bounds that), and most runs need none of them
+// or one.
 var (
-	releaseRE = regexp.MustCompile(`^v?([0-9]{1,3})\.([0-9]{1,4})(?:\.[0-9]{1,6})?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$`)
-	commitRE  = regexp.MustCompile(`^[0-9a-f]{7,40}(?:-dirty)?$`)
+	releaseRE = lazyRegexp(`^v?([0-9]{1,3})\.([0-9]{1,4})(?:\.[0-9]{1,6})?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$`)
+	commitRE  = lazyRegexp(`^[0-9a-f]{7,40}(?:-dirty)?$`)
 )
+
+// lazyRegexp compiles expr once, when it is first needed.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // NormalizeVersion maps an installer version to the closed set of the
 // version label: "MAJOR.MINOR" for releases (4.16.20 → 4.16), "MAJOR.MINOR-okd"
@@ -197,11 +207,11 @@ func NormalizeVersion(v string) string {
 	switch {
 	case v == "" || v == Unknown:
 		return Unknown
-	case v == "dev", strings.HasPrefix(v, "unreleased-"), commitRE.MatchString(v),
+	case v == "dev", strings.HasPrefix(v, "unreleased-"), commitRE().MatchString(v),
 		strings.HasPrefix(v, "was not built"):
 		return "dev"
 	}
-	m := releaseRE.FindStringSubmatch(v)
+	m := releaseRE().FindStringSubmatch(v)
 	if m == nil {
 		return Unknown
 	}
@@ -282,12 +292,12 @@ func returnLabel(code int) string {
 // assetRE is the shape of a generated asset path relative to --dir: plain
 // path segments, no "..", no leading "/", no spaces or separators that could
 // carry free text into a label or break a DogStatsD tag.
-var assetRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$`)
+var assetRE = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$`)
 
 const maxAssetLen = 200
 
 func assetLabel(a string) string {
-	if len(a) > maxAssetLen || !assetRE.MatchString(a) {
+	if len(a) > maxAssetLen || !assetRE().MatchString(a) {
 		return Other
 	}
 	return a
