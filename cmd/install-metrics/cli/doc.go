@@ -1,5 +1,6 @@
 // Package cli is install-metrics' command layer: it splits the metrics flags
-// from the installer's arguments, runs the installer through pkg/wrap while
+// from the installer's arguments (with internal/cmdline, which also finds the
+// installer), runs the installer through pkg/wrap while
 // pkg/stages follows its log, and hands the invocation record to pkg/push.
 // The `install-metrics metrics ...` namespace is a small cobra tree.
 //

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
 )
 
 func envOf(m map[string]string) Getenv {
@@ -131,6 +133,22 @@ func TestDetectCI(t *testing.T) {
 	} {
 		if got := detectCI(envOf(tc.env)); got != tc.want {
 			t.Errorf("%v: detectCI = %v, want %v", tc.env, got, tc.want)
+		}
+	}
+}
+
+// Every flag of the table has its meaning here, and nothing else does.
+func TestEveryFlagHasASetter(t *testing.T) {
+	names := map[string]bool{}
+	for _, d := range cmdline.Defs {
+		names[d.Name] = true
+		if setters[d.Name] == nil {
+			t.Errorf("flag %s has no setter", d.Name)
+		}
+	}
+	for name := range setters {
+		if !names[name] {
+			t.Errorf("setter for %s, which is not in cmdline.Defs", name)
 		}
 	}
 }

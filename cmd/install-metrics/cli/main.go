@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
 )
 
 // Env is everything the command layer takes from the outside world, so that
@@ -52,10 +54,10 @@ func (e *Env) Run(args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	switch {
-	case len(rest) > 0 && rest[0] == "metrics":
-		return e.fail(e.runMetrics(opts, rest[1:]))
-	case len(rest) == 0, len(rest) == 1 && (rest[0] == "--help" || rest[0] == "-h"):
+	if cmdline.Ours(rest) {
+		if len(rest) > 0 && rest[0] == "metrics" {
+			return e.fail(e.runMetrics(opts, rest[1:]))
+		}
 		return e.fail(e.runMetrics(opts, []string{"--help"}))
 	}
 	code, err := e.wrap(opts, rest)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
 )
 
 // version is set at build time with -ldflags "-X .../cli.version=v1.2.3".
@@ -111,7 +113,7 @@ func (e *Env) runMetrics(opts Options, args []string) error {
 	}
 	err := root.Execute()
 	if isCobraUsage(err) {
-		return &UsageError{msg: err.Error() + ": see install-metrics metrics --help"}
+		return usageErrorf("%v: see install-metrics metrics --help", err)
 	}
 	return err
 }
@@ -135,12 +137,12 @@ func isCobraUsage(err error) bool {
 func metricsFlagsHelp() string {
 	var b strings.Builder
 	b.WriteString("\nMetrics flags (anywhere on the line; removed before the installer sees it):\n")
-	for _, d := range flagDefs {
-		name := d.name
-		if d.arg != "" {
-			name += " " + d.arg
+	for _, d := range cmdline.Defs {
+		name := d.Name
+		if d.Arg != "" {
+			name += " " + d.Arg
 		}
-		fmt.Fprintf(&b, "  %-30s %s\n  %-30s %s\n", name, "$"+strings.ReplaceAll(d.envHelp(), ", ", ", $"), "", d.help)
+		fmt.Fprintf(&b, "  %-30s %s\n  %-30s %s\n", name, "$"+strings.ReplaceAll(d.EnvHelp(), ", ", ", $"), "", d.Help)
 	}
 	b.WriteString(`
 Installer: --installer, else $INSTALL_METRICS_INSTALLER, else openshift-install on $PATH.

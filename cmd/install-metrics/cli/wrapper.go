@@ -6,12 +6,12 @@ import (
 	"errors"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
 	"github.com/install-metrics/install-metrics/pkg/installer"
 	"github.com/install-metrics/install-metrics/pkg/modification"
 	"github.com/install-metrics/install-metrics/pkg/push"
@@ -27,11 +27,11 @@ const followPoll = 200 * time.Millisecond
 // the installer's exit code; an error only when the installer could not be
 // started (or a metrics flag is malformed, before it is started).
 func (e *Env) wrap(opts Options, args []string) (int, error) {
-	path, err := wrap.Find(opts.Installer, opts.InstallerEnv)
+	path, err := cmdline.Find(opts.Installer, opts.InstallerEnv)
 	if err != nil {
 		return 0, err
 	}
-	cmd := wrap.Command{Path: path, Name: installerName(opts, path), Args: args,
+	cmd := wrap.Command{Path: path, Name: cmdline.InstallerName(opts.Installer, opts.InstallerEnv, path), Args: args,
 		Stdin: e.Stdin, Stdout: e.Stdout, Stderr: e.Stderr}
 	if opts.NoMetrics {
 		// Opt-out: exec only. Nothing read beyond exec, nothing written.
@@ -198,17 +198,6 @@ func (e *Env) newSender(opts Options, snap *modification.Snapshot, log *logrus.L
 		return nil, usageErrorf("%v", err)
 	}
 	return s, nil
-}
-
-// installerName is argv[0] for the installer: what the user would have typed.
-func installerName(opts Options, path string) string {
-	switch {
-	case opts.Installer != "":
-		return opts.Installer
-	case opts.InstallerEnv != "":
-		return opts.InstallerEnv
-	}
-	return filepath.Base(path)
 }
 
 func drain(c chan os.Signal) {

@@ -1,14 +1,9 @@
-package wrap
+package cmdline
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
-
-	"github.com/install-metrics/install-metrics/pkg/installer"
 )
 
 // DefaultName is the installer looked up on $PATH when no path is given.
@@ -31,21 +26,23 @@ type NotFoundError struct {
 // Error is one line: what was tried and what to do.
 func (e *NotFoundError) Error() string {
 	if e.Path != "" {
-		return fmt.Sprintf("installer not executable: %s: %s: %v; make it executable (chmod +x) or pass --installer PATH",
-			e.Tried, e.Path, e.Err)
+		return "installer not executable: " + e.Tried + ": " + e.Path + ": " + e.Err.Error() +
+			"; make it executable (chmod +x) or pass --installer PATH"
 	}
-	return fmt.Sprintf("installer not found: %s: %v; install openshift-install or pass --installer PATH", e.Tried, e.Err)
+	return "installer not found: " + e.Tried + ": " + e.Err.Error() + "; install openshift-install or pass --installer PATH"
 }
 
 // Unwrap returns the cause.
 func (e *NotFoundError) Unwrap() error { return e.Err }
 
-// ExitCode is 126 when the installer exists but cannot be executed, else 127.
+// ExitCode is 126 when the installer exists but cannot be executed, else 127:
+// the shell's codes, installer.ExitNotExecutable and installer.ExitNotFound
+// (not imported here; see the package comment).
 func (e *NotFoundError) ExitCode() int {
 	if e.Path != "" {
-		return installer.ExitNotExecutable
+		return 126
 	}
-	return installer.ExitNotFound
+	return 127
 }
 
 var (
@@ -69,7 +66,7 @@ func Find(flagPath, envPath string) (string, error) {
 	case envPath != "":
 		name, tried = envPath, "$INSTALL_METRICS_INSTALLER="+envPath
 	}
-	if strings.Contains(name, "/") {
+	if contains(name, '/') {
 		if err := executable(name); err != nil {
 			return "", notFound(tried, name, err)
 		}
@@ -77,11 +74,13 @@ func Find(flagPath, envPath string) (string, error) {
 	}
 	var denied string
 	var deniedErr error
-	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+	for rest, more := os.Getenv("PATH"), true; more; {
+		var dir string
+		dir, rest, more = cut(rest, ':')
 		if dir == "" {
 			dir = "." // an empty $PATH element means the current directory
 		}
-		p := filepath.Join(dir, name)
+		p := join(dir, name)
 		err := executable(p)
 		if err == nil {
 			return p, nil
@@ -124,4 +123,16 @@ func executable(path string) error {
 		return errNoExecBit
 	}
 	return nil
+}
+
+// join is filepath.Join(dir, name) for a name without a slash, short of
+// cleaning dir.
+func join(dir, name string) string {
+	if dir == "." {
+		return name
+	}
+	if dir[len(dir)-1] == '/' {
+		return dir + name
+	}
+	return dir + "/" + name
 }

@@ -1,4 +1,4 @@
-package wrap_test
+package cmdline_test
 
 import (
 	"errors"
@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/install-metrics/install-metrics/pkg/wrap"
+	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
+	"github.com/install-metrics/install-metrics/pkg/installer"
 )
 
 func writeFile(t *testing.T, path string, mode os.FileMode) string {
@@ -60,14 +61,14 @@ func TestFind(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("PATH", tc.path)
-			got, err := wrap.Find(tc.flag, tc.env)
+			got, err := cmdline.Find(tc.flag, tc.env)
 			if tc.code == 0 {
 				if err != nil || got != tc.want {
 					t.Fatalf("Find = %q, %v; want %q", got, err, tc.want)
 				}
 				return
 			}
-			var nf *wrap.NotFoundError
+			var nf *cmdline.NotFoundError
 			if !errors.As(err, &nf) {
 				t.Fatalf("Find = %q, %v; want a *NotFoundError", got, err)
 			}
@@ -84,5 +85,16 @@ func TestFind(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The exit codes are written out in package cmdline, which may not import
+// pkg/installer; they must stay the installer package's.
+func TestNotFoundExitCodes(t *testing.T) {
+	if got := (&cmdline.NotFoundError{}).ExitCode(); got != installer.ExitNotFound {
+		t.Errorf("not found: %d, want %d", got, installer.ExitNotFound)
+	}
+	if got := (&cmdline.NotFoundError{Path: "/x"}).ExitCode(); got != installer.ExitNotExecutable {
+		t.Errorf("not executable: %d, want %d", got, installer.ExitNotExecutable)
 	}
 }
