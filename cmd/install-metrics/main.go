@@ -5,6 +5,10 @@ package main
 import (
 	"os"
 
+	// First, for its init: a user who opted out gets the installer before
+	// the metrics' dependencies initialise (see package optout).
+	_ "github.com/install-metrics/install-metrics/cmd/install-metrics/internal/optout/early"
+
 	"github.com/install-metrics/install-metrics/cmd/install-metrics/cli"
 )
 
