@@ -34,7 +34,7 @@ pick() { # pick VAR-value default-path package: an existing binary, else build o
 	local given=$1 default=$2 pkg=$3 out=$tmp/$(basename "$3")
 	if [[ -n $given ]]; then echo "$given"; return; fi
 	if [[ -x $root/$default ]]; then echo "$root/$default"; return; fi
-	(cd "$root" && go build -o "$out" "$pkg") >&2
+	(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$out" "$pkg") >&2 # as make build
 	echo "$out"
 }
 im=$(pick "${1:-${INSTALL_METRICS_BIN:-}}" bin/install-metrics ./cmd/install-metrics)
