@@ -26,7 +26,9 @@ N=${N:-200}
 ((N >= 1 && N <= 2000)) || { echo "N must be 1..2000" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wrap-bench.XXXXXX")
-(sleep "${BENCH_LIMIT:-600}" && echo "wrap.sh: time limit reached" >&2 && kill -TERM $$) 2>/dev/null &
+# The watchdog's sleep must not hold our stdout: `make bench` pipes it to tee,
+# which would otherwise wait for the sleep to end long after we did.
+(sleep "${BENCH_LIMIT:-600}" >/dev/null 2>&1 && echo "wrap.sh: time limit reached" >&2 && kill -TERM $$) 2>/dev/null &
 watchdog=$!
 trap 'kill $watchdog 2>/dev/null; rm -rf "$tmp"' EXIT
 
