@@ -2,6 +2,8 @@ package cmdline
 
 import (
 	"errors"
+	"go/parser"
+	"go/token"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -108,6 +110,37 @@ func TestOurs(t *testing.T) {
 	} {
 		if got := Ours(tc.rest); got != tc.want {
 			t.Errorf("Ours(%q) = %v, want %v", tc.rest, got, tc.want)
+		}
+	}
+}
+
+// The opt-out path runs from package initialisation, before client_golang
+// and protobuf initialise, only while it imports nothing that sorts after
+// them (see the package comment). This says which import broke that; the
+// end-to-end TestOptOutExecsBeforeHeavyInit shows the effect.
+func TestOptOutPathImports(t *testing.T) {
+	allowed := map[string]bool{"errors": true, "io/fs": true, "os": true, "syscall": true,
+		"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline": true,
+		"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/optout":  true,
+	}
+	for _, dir := range []string{".", "../optout", "../optout/early"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no Go files (%v)", dir, err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range parsed.Imports {
+				if p, _ := strconv.Unquote(imp.Path.Value); !allowed[p] {
+					t.Errorf("%s imports %s: the opt-out exec would wait for client_golang's initialisation", f, p)
+				}
+			}
 		}
 	}
 }
