@@ -62,13 +62,13 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	if err != nil {
 		log.Warnf("metrics are off for this run: %v", err)
 	}
+	// What would make every push fail (an unreadable token file, a textfile
+	// path that is a directory): said now, not after a 40-minute install,
+	// and only now: the same failure after the run is not said again.
+	// None of it stops the installer.
+	var said preflightSaid
 	if sender != nil {
-		// What would make every push fail (an unreadable token file, a
-		// textfile path that is a directory): said now, not after a
-		// 40-minute install. None of it stops the installer.
-		for _, w := range sender.Preflight() {
-			log.Warn(w.Error())
-		}
+		said = warnPreflight(log, sender.Preflight())
 	}
 
 	// The signals of the send phase are ours; during the run pkg/wrap
@@ -131,6 +131,10 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	}()
 	rep := sender.Send(ctx, inv)
 	for _, w := range rep.Warnings {
+		if said.covers(w) {
+			log.Debug(w.Error())
+			continue
+		}
 		log.Warn(w.Error())
 	}
 	return status.ExitCode, nil
@@ -198,6 +202,29 @@ func (e *Env) newSender(opts Options, snap *modification.Snapshot, log *logrus.L
 		return nil, usageErrorf("%v", err)
 	}
 	return s, nil
+}
+
+// preflightSaid maps a sink to the failure its preflight warning named.
+type preflightSaid map[string]string
+
+// warnPreflight prints each preflight failure as one warning line that also
+// says what becomes of the run's samples if it is not fixed in time.
+func warnPreflight(log *logrus.Logger, ws []*push.Warning) preflightSaid {
+	said := preflightSaid{}
+	for _, w := range ws {
+		log.Warn(w.Error() + `; unless fixed before the installer ends, this run's samples wait in the spool for "install-metrics metrics flush"`)
+		said[w.Sink] = w.Err.Error()
+	}
+	return said
+}
+
+// covers reports whether w, a failure after the run, is one the preflight
+// warning already said, with its promised outcome: same sink, same error,
+// samples kept in the spool. A different failure, or samples lost, is
+// news and gets its own line (a metrics failure costs one line, not two).
+func (s preflightSaid) covers(w *push.Warning) bool {
+	msg, ok := s[w.Sink]
+	return ok && w.Spooled && msg == w.Err.Error()
 }
 
 func drain(c chan os.Signal) {
