@@ -1,6 +1,7 @@
 // Package cmdline is the metrics part of install-metrics' command line: the
 // one table of metrics flags and their environment variables, how they are
-// split from the installer's own arguments, and the opt-out decision.
+// split from the installer's own arguments, the opt-out decision, and which
+// installer to run (Find).
 //
 // The values' meaning and validation belong to the cli package.
 //
