@@ -54,10 +54,10 @@ func (e *Env) Run(args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	if cmdline.Ours(rest) {
-		if len(rest) > 0 && rest[0] == "metrics" {
-			return e.fail(e.runMetrics(opts, rest[1:]))
-		}
+	switch {
+	case len(rest) > 0 && rest[0] == "metrics":
+		return e.fail(e.runMetrics(opts, rest[1:]))
+	case cmdline.Ours(rest): // nothing, or --help
 		return e.fail(e.runMetrics(opts, []string{"--help"}))
 	}
 	code, err := e.wrap(opts, rest)

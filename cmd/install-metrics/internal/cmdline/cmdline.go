@@ -78,8 +78,8 @@ var Defs = []Def{
 		Help: "print what was recorded and why (never secrets)"},
 }
 
-// Lookup finds the flag called name.
-func Lookup(name string) (Def, bool) {
+// lookup finds the flag called name.
+func lookup(name string) (Def, bool) {
 	for _, d := range Defs {
 		if d.Name == name {
 			return d, true
@@ -113,7 +113,7 @@ func Split(args []string) ([]Value, []string, error) {
 	for i := 0; i < len(args); i++ {
 		w := args[i]
 		name, val, hasVal := cut(w, '=')
-		def, ok := Lookup(name)
+		def, ok := lookup(name)
 		if !ok {
 			if hasPrefix(name, "--metrics-") {
 				return nil, nil, NewUsageError("unknown flag " + name + ": see install-metrics --help for the metrics flags")

@@ -6,8 +6,8 @@ import (
 	"os"
 )
 
-// DefaultName is the installer looked up on $PATH when no path is given.
-const DefaultName = "openshift-install"
+// defaultName is the installer looked up on $PATH when no path is given.
+const defaultName = "openshift-install"
 
 // NotFoundError says that the installer could not be found, or was found but
 // cannot be executed. Its exit code is the shell's: 127 or 126.
@@ -59,7 +59,7 @@ var (
 // error, never a reason to run some other installer. The error is a
 // *NotFoundError.
 func Find(flagPath, envPath string) (string, error) {
-	name, tried := DefaultName, DefaultName+" on $PATH"
+	name, tried := defaultName, defaultName+" on $PATH"
 	switch {
 	case flagPath != "":
 		name, tried = flagPath, "--installer "+flagPath
