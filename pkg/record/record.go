@@ -31,7 +31,9 @@ func (r Result) Valid() bool {
 	return false
 }
 
-// StageName is one of the five stages of docs/metrics-schema.md.
+// StageName is one of the stages of docs/metrics-schema.md: the five of
+// `create cluster` and `wait-for`, and the five of `agent wait-for`
+// (which share bootstrap and operators).
 type StageName string
 
 // The stages of `create cluster`, in the order the installer reaches them.
@@ -43,9 +45,35 @@ const (
 	Operators      StageName = "operators"
 )
 
-// StageNames lists the stages in order; it is also the order of the
-// cluster_installation_duration labels.
+// The stages that only `agent wait-for bootstrap-complete|install-complete`
+// has (contract v2); it then goes on with Bootstrap and Operators.
+const (
+	Rendezvous  StageName = "rendezvous"
+	Validation  StageName = "validation"
+	Preparation StageName = "preparation"
+)
+
+// StageNames lists the stages of `create cluster` in order; it is also the
+// order of the cluster_installation_duration labels (the seed family keeps
+// exactly these five; agent runs fill its bootstrap and operators).
 var StageNames = []StageName{Provisioning, Infrastructure, API, Bootstrap, Operators}
+
+// AgentStageNames lists the stages of `agent wait-for` in order.
+var AgentStageNames = []StageName{Rendezvous, Validation, Preparation, Bootstrap, Operators}
+
+// AllStageNames is the closed set of the stage label of
+// cluster_installation_stage_duration_seconds: every stage above, once.
+var AllStageNames = []StageName{Provisioning, Infrastructure, API, Rendezvous, Validation, Preparation, Bootstrap, Operators}
+
+// Valid reports whether n is one of AllStageNames.
+func (n StageName) Valid() bool {
+	for _, v := range AllStageNames {
+		if n == v {
+			return true
+		}
+	}
+	return false
+}
 
 // Stage is one stage the installer entered.
 type Stage struct {
