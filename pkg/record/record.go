@@ -84,6 +84,10 @@ type Stage struct {
 	End time.Time `json:"end"`
 	// Finished is true when the installer's own end-of-stage line was seen.
 	Finished bool `json:"finished"`
+	// Timed is true when Start and End are times the log gave (a log
+	// without timestamps, or a stage entered only by a failure's class,
+	// gives clock times or guesses: no histogram observation).
+	Timed bool `json:"timed,omitempty"`
 }
 
 // Duration is End-Start, never negative.

@@ -202,6 +202,7 @@ func (t *Tracker) timeline(d decision, now time.Time) []record.Stage {
 		endOfLog = c.last.time(now)
 	}
 	failAt := endOfLog
+	guessed := -1 // a stage whose start the log does not give
 	if d.at.set {
 		failAt = d.at.time(endOfLog)
 	}
@@ -214,6 +215,7 @@ func (t *Tracker) timeline(d decision, now time.Time) []record.Stage {
 			start = timeStamp(endOfLog)
 		}
 		c.open(s, start)
+		guessed = s
 	}
 	stages := make([]record.Stage, 0, numStages)
 	for i, st := range c.stages {
@@ -221,16 +223,21 @@ func (t *Tracker) timeline(d decision, now time.Time) []record.Stage {
 			continue
 		}
 		rs := record.Stage{Name: record.StageNames[i], Start: st.start.time(endOfLog)}
+		end := c.last // endOfLog
 		switch {
 		case st.ended:
-			rs.End, rs.Finished = st.end.time(endOfLog), true
+			rs.End, rs.Finished, end = st.end.time(endOfLog), true, st.end
 		case d.result == record.Success && c.successAt.set:
-			rs.End = c.successAt.time(endOfLog)
+			rs.End, end = c.successAt.time(endOfLog), c.successAt
 		case d.result == record.Success:
 			rs.End = endOfLog
 		default:
 			rs.End = failAt
+			if d.at.set {
+				end = d.at
+			}
 		}
+		rs.Timed = st.start.fromLog() && end.fromLog() && i != guessed
 		if rs.End.Before(rs.Start) {
 			rs.End = rs.Start
 		}

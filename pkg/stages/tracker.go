@@ -33,9 +33,12 @@ type Tracker struct {
 // (parsed only when needed), or a time.
 type stamp struct {
 	set bool
-	n   uint8
-	raw [40]byte
-	t   time.Time
+	// clock is true when the time is the clock's, not the log's: a stage
+	// timed with it is not Timed (no histogram observation).
+	clock bool
+	n     uint8
+	raw   [40]byte
+	t     time.Time
 }
 
 func rawStamp(b []byte) (stamp, bool) {
@@ -54,6 +57,13 @@ func (s *stamp) setRaw(b []byte) bool {
 }
 
 func timeStamp(t time.Time) stamp { return stamp{set: true, t: t} }
+
+func clockStamp(t time.Time) stamp { return stamp{set: true, clock: true, t: t} }
+
+// fromLog reports whether the stamp is a time the log gave.
+func (s *stamp) fromLog() bool {
+	return s.set && !s.clock && !s.time(time.Time{}).IsZero()
+}
 
 // time resolves the stamp; fallback is used for an unset or unreadable one.
 func (s *stamp) time(fallback time.Time) time.Time {
@@ -194,7 +204,7 @@ func (t *Tracker) note(e *entry) {
 		r.last = timeStamp(e.when)
 	default:
 		if !r.first.set && !r.last.set {
-			r.first = timeStamp(t.p.now())
+			r.first = clockStamp(t.p.now())
 		}
 		return
 	}
@@ -217,7 +227,7 @@ func (t *Tracker) at(e *entry) stamp {
 	if t.run.last.set {
 		return t.run.last
 	}
-	return timeStamp(t.p.now())
+	return clockStamp(t.p.now())
 }
 
 const headerPrefix = "OpenShift Installer "
