@@ -13,7 +13,7 @@ import (
 
 	"github.com/install-metrics/install-metrics/internal/testenv"
 	"github.com/install-metrics/install-metrics/monitoring"
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 const waitQuery = 45 * time.Second

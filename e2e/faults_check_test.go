@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // slack is added to --metrics-timeout when checking the wall time added

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // The secrets every fault scenario runs with: a pull secret in

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // The sinks misbehave: a gateway that refuses, is slow, never answers,

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // The user interrupts: Ctrl-C twice, SIGTERM while install-metrics sends,

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // medianMS is the median of ds in milliseconds.
@@ -49,11 +50,11 @@ func BenchmarkSendNeverAnswering(b *testing.B) {
 func BenchmarkGatewayPushHealthy(b *testing.B) {
 	g := newGatewayServer(b, gatewaytest.Options{})
 	s := newSender(b, Config{}, g.URL)
-	sendLoop(b, s, func(int) []Sample { return Samples(testInv(), SampleOptions{}) })
+	sendLoop(b, s, func(int) []metrics.Sample { return metrics.Samples(testInv(), metrics.SampleOptions{}) })
 }
 
 // sendLoop sends next(i) once per iteration and reports the median time.
-func sendLoop(b *testing.B, s *Sender, next func(i int) []Sample) {
+func sendLoop(b *testing.B, s *Sender, next func(i int) []metrics.Sample) {
 	var ds []time.Duration
 	for i := 0; b.Loop(); i++ {
 		smp := next(i)
@@ -69,23 +70,23 @@ func sendLoop(b *testing.B, s *Sender, next func(i int) []Sample) {
 // seed1000 is 1,000 realistic series: 600 invocation series (nine labels),
 // 300 stage-duration series, 100 modified assets; the run's own series are
 // among them.
-func seed1000() []Sample {
+func seed1000() []metrics.Sample {
 	plats := []string{"aws", "azure", "gcp", "vsphere", "baremetal", "openstack", "nutanix", "none"}
 	results := []string{"Success", "InvalidConfig", "ProvisioningFailed", "APIFailed", "BootstrapFailed", "OperatorsDegraded", "Interrupted", "Failed"}
-	out := Samples(testInv(), SampleOptions{})
+	out := metrics.Samples(testInv(), metrics.SampleOptions{})
 	for i := 0; i < 600-1; i++ {
-		out = append(out, Sample{Name: InvocationFamily, Value: float64(i%7 + 1), Labels: []Label{
-			{"command", "create"}, {"target", "cluster"}, {"os", "linux"}, {"platform", plats[i%8]},
-			{"result", results[(i/8)%8]}, {"return", "0"}, {"version", fmt.Sprintf("4.%d", 10+(i/64)%10)},
-			{"duration", "2.5"}, {"ci", "false"}}})
+		out = append(out, metrics.Sample{Name: metrics.InvocationFamily, Value: float64(i%7 + 1), Labels: []metrics.Label{
+			{Name: "command", Value: "create"}, {Name: "target", Value: "cluster"}, {Name: "os", Value: "linux"}, {Name: "platform", Value: plats[i%8]},
+			{Name: "result", Value: results[(i/8)%8]}, {Name: "return", Value: "0"}, {Name: "version", Value: fmt.Sprintf("4.%d", 10+(i/64)%10)},
+			{Name: "duration", Value: "2.5"}, {Name: "ci", Value: "false"}}})
 	}
 	for i := 0; i < 300-1; i++ {
-		out = append(out, Sample{Name: DurationFamily, Value: 1, Labels: []Label{{"provisioning", "2.5"},
-			{"infrastructure", fmt.Sprint(5 + i%20*5)}, {"api", "5"}, {"bootstrap", fmt.Sprint(10 + i/20*5)},
-			{"operators", "25"}, {"success", "false"}}})
+		out = append(out, metrics.Sample{Name: metrics.DurationFamily, Value: 1, Labels: []metrics.Label{{Name: "provisioning", Value: "2.5"},
+			{Name: "infrastructure", Value: fmt.Sprint(5 + i%20*5)}, {Name: "api", Value: "5"}, {Name: "bootstrap", Value: fmt.Sprint(10 + i/20*5)},
+			{Name: "operators", Value: "25"}, {Name: "success", Value: "false"}}})
 	}
 	for i := 0; i < 100-3; i++ {
-		out = append(out, Sample{Name: ModificationFamily, Value: 1, Labels: []Label{{"asset", fmt.Sprintf("manifests/m-%04d.yaml", i)}}})
+		out = append(out, metrics.Sample{Name: metrics.ModificationFamily, Value: 1, Labels: []metrics.Label{{Name: "asset", Value: fmt.Sprintf("manifests/m-%04d.yaml", i)}}})
 	}
 	return out
 }
@@ -98,8 +99,8 @@ func BenchmarkTextfileUpdate1000Series(b *testing.B) {
 	if rep := s.SendSamples(b.Context(), seed1000()); len(rep.Sent) != 1 {
 		b.Fatal(warnings(rep))
 	}
-	smp := Samples(testInv(), SampleOptions{})
-	sendLoop(b, s, func(int) []Sample { return smp })
+	smp := metrics.Samples(testInv(), metrics.SampleOptions{})
+	sendLoop(b, s, func(int) []metrics.Sample { return smp })
 }
 
 // BenchmarkTextfileUpdate1000SeriesNewSeries: the same with a series the
@@ -109,8 +110,8 @@ func BenchmarkTextfileUpdate1000SeriesNewSeries(b *testing.B) {
 	if rep := s.SendSamples(b.Context(), seed1000()); len(rep.Sent) != 1 {
 		b.Fatal(warnings(rep))
 	}
-	sendLoop(b, s, func(i int) []Sample {
-		return []Sample{{Name: ModificationFamily, Labels: []Label{{"asset", fmt.Sprintf("openshift/new-%06d.yaml", i)}}, Value: 1}}
+	sendLoop(b, s, func(i int) []metrics.Sample {
+		return []metrics.Sample{{Name: metrics.ModificationFamily, Labels: []metrics.Label{{Name: "asset", Value: fmt.Sprintf("openshift/new-%06d.yaml", i)}}, Value: 1}}
 	})
 }
 
@@ -146,6 +147,6 @@ func BenchmarkTextfile100Concurrent(b *testing.B) {
 func BenchmarkSamples(b *testing.B) {
 	inv := testInv()
 	for b.Loop() {
-		Samples(inv, SampleOptions{})
+		metrics.Samples(inv, metrics.SampleOptions{})
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway"
+	"github.com/install-metrics/install-metrics/pkg/spool"
 )
 
 // DefaultTimeout bounds all sending after the installer exits
@@ -17,196 +20,64 @@ const DefaultTimeout = 5 * time.Second
 
 // Job is the job label the gateway adds from the push path
 // (POST {url}/metrics/job/install-metrics).
-const Job = "install-metrics"
+const Job = sink.Job
 
-// SinkKind says what a sink URL points at.
-type SinkKind int
+// The sink URL lives in pkg/sink (the spool validates what it reads back
+// with it); these names keep this package's API.
+type (
+	// SinkURL is one validated sink (see sink.URL).
+	SinkURL = sink.URL
+	// SinkKind says what a sink URL points at.
+	SinkKind = sink.Kind
+	// SinkError describes a sink URL that cannot be used.
+	SinkError = sink.URLError
+)
 
 // The kinds of sink.
 const (
-	GatewaySink  SinkKind = iota + 1 // http:// or https://: an aggregation push gateway
-	StatsDSink                       // statsd:// (UDP) or statsd+tcp://
-	TextfileSink                     // file:///abs/path.prom
+	GatewaySink  = sink.GatewayKind
+	StatsDSink   = sink.StatsDKind
+	TextfileSink = sink.TextfileKind
 )
 
-func (k SinkKind) String() string {
-	switch k {
-	case GatewaySink:
-		return "gateway"
-	case StatsDSink:
-		return "statsd"
-	case TextfileSink:
-		return "textfile"
-	}
-	return "unknown"
-}
-
-// SinkURL is one validated sink. Its String form is canonical (it is what
-// the spool stores) and never holds a credential: URLs with user info or
-// query strings that could carry one are refused by ParseSink.
-type SinkURL struct {
-	Kind SinkKind
-	// Scheme is http, https, statsd, statsd+tcp or file.
-	Scheme string
-	// Addr is host:port for StatsD; Endpoint the gateway base URL (no
-	// trailing slash); Path the textfile's absolute path.
-	Addr     string
-	Endpoint string
-	Path     string
-	// Prefix is the StatsD name prefix (?prefix=P gives P.NAME).
-	Prefix string
-}
-
-// String returns the canonical URL.
-func (s SinkURL) String() string {
-	switch s.Kind {
-	case GatewaySink:
-		return s.Endpoint
-	case StatsDSink:
-		u := s.Scheme + "://" + s.Addr
-		if s.Prefix != "" {
-			u += "?prefix=" + s.Prefix
-		}
-		return u
-	case TextfileSink:
-		return (&url.URL{Scheme: "file", Path: s.Path}).String()
-	}
-	return ""
-}
-
 // ErrBadSink is wrapped by every ParseSink error.
-var ErrBadSink = errors.New("invalid sink URL")
-
-// SinkError describes a sink URL that cannot be used; Error names the value
-// (with any credential removed) and says what to do.
-type SinkError struct {
-	Value  string // the URL as given, credentials removed
-	Reason string
-}
-
-func (e *SinkError) Error() string { return fmt.Sprintf("%q: %s", e.Value, e.Reason) }
-
-// Unwrap makes errors.Is(err, ErrBadSink) true.
-func (e *SinkError) Unwrap() error { return ErrBadSink }
-
-const sinkForms = "use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P] or file:///abs/path.prom"
-
-var prefixRE = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+var ErrBadSink = sink.ErrBadURL
 
 // ParseSink validates one sink URL without touching the network or the disk.
-func ParseSink(raw string) (SinkURL, error) {
-	shown := redactURL(raw)
-	bad := func(format string, a ...any) (SinkURL, error) {
-		return SinkURL{}, &SinkError{Value: shown, Reason: fmt.Sprintf(format, a...)}
-	}
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return bad("empty sink URL: %s", sinkForms)
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Opaque != "" {
-		return bad("not a URL: %s", sinkForms)
-	}
-	if u.User != nil {
-		return bad("credentials in the URL are not accepted (they would end up in logs and the spool): pass them with --metrics-auth")
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return bad("a sink URL has no #fragment")
-	}
-	switch scheme := strings.ToLower(u.Scheme); scheme {
-	case "http", "https":
-		if u.Host == "" || u.Hostname() == "" {
-			return bad("no host: %s", sinkForms)
-		}
-		if err := checkPort(u.Port(), false); err != nil {
-			return bad("%v", err)
-		}
-		if u.RawQuery != "" || u.ForceQuery {
-			return bad("a gateway URL takes no query string (pass credentials with --metrics-auth)")
-		}
-		p := strings.TrimRight(u.EscapedPath(), "/")
-		if strings.Contains(p, "/metrics/") || strings.HasSuffix(p, "/metrics") {
-			return bad("give the gateway's base URL: install-metrics adds /metrics/job/%s itself", Job)
-		}
-		ep := scheme + "://" + strings.ToLower(u.Host) + p
-		return SinkURL{Kind: GatewaySink, Scheme: scheme, Endpoint: ep}, nil
-	case "statsd", "statsd+tcp", "statsd+udp":
-		if scheme == "statsd+udp" {
-			scheme = "statsd"
-		}
-		if u.Hostname() == "" {
-			return bad("no host: use %s://host:port", scheme)
-		}
-		if err := checkPort(u.Port(), true); err != nil {
-			return bad("%v", err)
-		}
-		if u.Path != "" && u.Path != "/" {
-			return bad("a StatsD URL has no path: use %s://host:port[?prefix=P]", scheme)
-		}
-		q, err := url.ParseQuery(u.RawQuery)
-		if err != nil {
-			return bad("bad query string: use ?prefix=P")
-		}
-		prefix := ""
-		for k, v := range q {
-			if k != "prefix" || len(v) != 1 {
-				return bad("unknown query parameter %q: the only one is prefix=P", k)
-			}
-			prefix = v[0]
-			if !prefixRE().MatchString(prefix) {
-				return bad("prefix %q must be dot-separated words of letters, digits and underscores", prefix)
-			}
-		}
-		return SinkURL{Kind: StatsDSink, Scheme: scheme, Addr: net.JoinHostPort(u.Hostname(), u.Port()), Prefix: prefix}, nil
-	case "file":
-		if u.Host != "" && u.Host != "localhost" {
-			return bad("a file URL names a local file: file:///abs/path.prom (three slashes)")
-		}
-		if u.RawQuery != "" {
-			return bad("a file URL takes no query string")
-		}
-		p := u.Path
-		if p == "" || !filepath.IsAbs(p) {
-			return bad("the textfile path must be absolute: file:///abs/path.prom")
-		}
-		if strings.HasSuffix(p, "/") || filepath.Ext(p) != ".prom" {
-			return bad("the textfile must be a file whose name ends in .prom (node_exporter's textfile collector reads only those)")
-		}
-		return SinkURL{Kind: TextfileSink, Scheme: "file", Path: filepath.Clean(p)}, nil
-	default:
-		return bad("unsupported scheme %q: %s", u.Scheme, sinkForms)
-	}
-}
+func ParseSink(raw string) (SinkURL, error) { return sink.Parse(raw) }
 
-func checkPort(p string, required bool) error {
-	if p == "" {
-		if required {
-			return errors.New("no port: StatsD has no default port here, use host:port (statsd_exporter listens on 9125)")
-		}
-		return nil
-	}
-	n, err := strconv.Atoi(p)
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("port %q is not a number from 1 to 65535", p)
-	}
-	return nil
-}
+// Gateway credentials live with the gateway sink.
+type (
+	// Auth is a parsed --metrics-auth value.
+	Auth = gateway.Auth
+	// AuthMode is how a gateway push is authenticated.
+	AuthMode = gateway.AuthMode
+)
 
-// redactURL removes user info (which may be a token) from a URL for messages.
-func redactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-		rest = "***@" + rest[at+1:]
-	}
-	return scheme + "://" + rest
-}
+// The modes of --metrics-auth.
+const (
+	AuthNone       = gateway.AuthNone
+	AuthTokenFile  = gateway.AuthTokenFile
+	AuthBasicFile  = gateway.AuthBasicFile
+	AuthPullSecret = gateway.AuthPullSecret
+)
+
+// ParseAuth validates a --metrics-auth value: none, token-file:PATH,
+// basic-file:PATH or pull-secret. It reads no file.
+func ParseAuth(v string) (Auth, error) { return gateway.ParseAuth(v) }
+
+// SpoolLimits bound the spool; zero fields mean the defaults.
+type SpoolLimits = spool.Limits
+
+// Spool bounds: beyond them the oldest pushes are dropped, with a warning.
+const (
+	DefaultSpoolEntries = spool.DefaultEntries
+	DefaultSpoolBytes   = spool.DefaultBytes
+	DefaultSpoolAge     = spool.DefaultAge
+)
+
+// DefaultBucket is the default duration bucket step.
+const DefaultBucket = metrics.DefaultBucket
 
 // ParseSinks validates a list of sink URLs (flags or INSTALL_METRICS_SINKS,
 // already split) without touching the network or the disk. An empty list
@@ -253,64 +124,6 @@ func DefaultTextfile(stateDir string) string { return filepath.Join(stateDir, "m
 // SpoolDir is the spool inside stateDir.
 func SpoolDir(stateDir string) string { return filepath.Join(stateDir, "spool") }
 
-// AuthMode is how a gateway push is authenticated.
-type AuthMode int
-
-// The modes of --metrics-auth.
-const (
-	AuthNone       AuthMode = iota // no credentials
-	AuthTokenFile                  // Bearer token read from a file
-	AuthBasicFile                  // HTTP Basic "user:password" read from a file
-	AuthPullSecret                 // Bearer = the cloud.openshift.com auth of the pull secret
-)
-
-// Auth is a parsed --metrics-auth value. Files are read at send time, so a
-// rotated token is picked up and nothing secret is held longer than needed.
-type Auth struct {
-	Mode AuthMode
-	Path string // for AuthTokenFile and AuthBasicFile
-}
-
-// String returns the flag form (never a secret: only a path).
-func (a Auth) String() string {
-	switch a.Mode {
-	case AuthTokenFile:
-		return "token-file:" + a.Path
-	case AuthBasicFile:
-		return "basic-file:" + a.Path
-	case AuthPullSecret:
-		return "pull-secret"
-	}
-	return "none"
-}
-
-// ParseAuth validates a --metrics-auth value: none, token-file:PATH,
-// basic-file:PATH or pull-secret. It reads no file.
-func ParseAuth(v string) (Auth, error) {
-	mode, path, hasPath := strings.Cut(strings.TrimSpace(v), ":")
-	switch {
-	case v == "" || v == "none":
-		return Auth{Mode: AuthNone}, nil
-	case v == "pull-secret":
-		return Auth{Mode: AuthPullSecret}, nil
-	case (mode == "token-file" || mode == "basic-file") && hasPath && path != "":
-		if mode == "token-file" {
-			return Auth{Mode: AuthTokenFile, Path: path}, nil
-		}
-		return Auth{Mode: AuthBasicFile, Path: path}, nil
-	}
-	// Quote only the mode: what follows a ':' may be a token typed inline.
-	return Auth{}, fmt.Errorf("%q is not none, token-file:PATH, basic-file:PATH or pull-secret", authModeOnly(v))
-}
-
-// authModeOnly is v up to its first ':', with what followed elided.
-func authModeOnly(v string) string {
-	if mode, _, ok := strings.Cut(v, ":"); ok {
-		return mode + ":…"
-	}
-	return v
-}
-
 // Config is everything a Sender needs. The zero value of each field means
 // its default.
 type Config struct {
@@ -348,7 +161,7 @@ type Config struct {
 // (or plain http to a loopback address).
 func (c Config) Validate() error {
 	if c.Bucket != 0 {
-		if err := ValidateBucket(c.Bucket); err != nil {
+		if err := metrics.ValidateBucket(c.Bucket); err != nil {
 			return fmt.Errorf("invalid --metrics-bucket: %w", err)
 		}
 	}

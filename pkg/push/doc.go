@@ -1,17 +1,14 @@
-// Package push turns one record.Invocation into the three counter families of
-// docs/metrics-schema.md and sends them to sinks: an aggregation push gateway
-// (zapier/prom-aggregation-gateway contract) over HTTP(S), a StatsD daemon over
-// UDP or TCP with DogStatsD tags, and a local textfile that sums counters across
-// invocations and that node_exporter's textfile collector can read.
+// Package push decides where the samples of one invocation go: it builds a
+// [Sender] from a [Config], sends one sink.Batch (metrics.Samples: the three
+// counters and the two histograms, plus the invocation for per-invocation
+// sinks) to every configured sink at once under one deadline, spools what
+// provably did not arrive and flushes the spool later.
 //
-// # Samples
-//
-// [Samples] builds the samples; every label value comes from a closed set and
-// anything outside it becomes "other" or "unknown", never free text. Stage and
-// command durations are bucketed by [Bucket]; installer versions are
-// normalised by [NormalizeVersion]. The families keep the schema's names even
-// though counters conventionally end in _total (promlint says so; the schema is
-// the agreed interface).
+// The metric model is in pkg/metrics, the sinks in pkg/sink/textfile,
+// pkg/sink/gateway and pkg/sink/statsd, the spool in pkg/spool and `metrics
+// show` in pkg/show; this package keeps the names it always had for the
+// sink URL ([SinkURL], [ParseSink], [ParseSinks]) and the credentials
+// ([Auth], [ParseAuth]) as aliases, so its callers change little.
 //
 // # Sending
 //
@@ -39,19 +36,9 @@
 //
 // # The local textfile
 //
-// Counters with the same labels are summed across invocations. Concurrent
-// runs are serialised by an flock on PATH.lock (a blocking lock bounded by
-// the deadline); the new file is written beside the old one, fsynced,
-// renamed into place and the directory fsynced, so readers see the old or
-// the new file and no update is lost. The first line is a comment holding a
-// SHA-256 of the rest: when it matches and the file already has the run's
-// series, the update adds to those lines in place without parsing (a
-// 1,000-series file takes about 2ms, fsync included); otherwise the file is
-// parsed with expfmt's text parser and rewritten sorted. A file that does not
-// parse, or holds our families with another type or impossible values, is
-// moved aside to PATH.corrupt-<UTC time> with one warning and a fresh one is
-// started. A path that is a symbolic link, a directory or not writable costs
-// one warning and the samples go to the spool.
+// The default sink is the textfile DefaultTextfile(StateDir); see
+// pkg/sink/textfile for how it sums runs. A textfile that cannot be written
+// is spooled like a network sink.
 //
 // # StatsD and the joined modification list
 //

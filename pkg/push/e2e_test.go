@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/install-metrics/install-metrics/internal/testenv"
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
 	"github.com/install-metrics/install-metrics/pkg/record"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // waitQuery bounds how long a PromQL answer may take to settle (scrapes

@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/install-metrics/install-metrics/pkg/push"
 	"github.com/install-metrics/install-metrics/pkg/record"
+	"github.com/install-metrics/install-metrics/pkg/show"
 )
 
 // Example sends one invocation to the local textfile (the default sink) and
-// shows the record, as `install-metrics metrics show --format prom` does.
+// shows the record's samples, as `install-metrics metrics show --format prom`
+// prints them (the histogram's _bucket lines left out here).
 func Example() {
 	state, err := os.MkdirTemp("", "push-example")
 	if err != nil {
@@ -38,34 +41,17 @@ func Example() {
 	for _, w := range rep.Warnings {
 		fmt.Println("warning:", w)
 	}
-	if err := push.Show(os.Stdout, filepath.Join(state, "metrics.prom"), "prom"); err != nil {
+	var buf strings.Builder
+	if err := show.Show(&buf, filepath.Join(state, "metrics.prom"), "prom"); err != nil {
 		fmt.Println(err)
 	}
+	for line := range strings.Lines(buf.String()) {
+		if !strings.HasPrefix(line, "#") && !strings.Contains(line, "_bucket{") { // the samples, buckets aside
+			fmt.Print(line)
+		}
+	}
 	// Output:
-	// # HELP cluster_installation_invocation Installer commands run through install-metrics, by command, target, os, platform, result, exit code, version, bucketed duration (minutes) and CI.
-	// # TYPE cluster_installation_invocation counter
+	// cluster_installation_command_duration_seconds_sum{ci="false",command="destroy",platform="aws",result="Success",target="cluster",version="4.16"} 240
+	// cluster_installation_command_duration_seconds_count{ci="false",command="destroy",platform="aws",result="Success",target="cluster",version="4.16"} 1
 	// cluster_installation_invocation{ci="false",command="destroy",duration="5",os="linux",platform="aws",result="Success",return="0",target="cluster",version="4.16"} 1
-}
-
-// ExampleBucket shows the duration bucket rule with the default step.
-func ExampleBucket() {
-	for _, d := range []time.Duration{0, 2*time.Minute + 30*time.Second, 25 * time.Minute, 25*time.Minute + time.Second} {
-		fmt.Println(d, push.Bucket(d, push.DefaultBucket))
-	}
-	// Output:
-	// 0s 2.5
-	// 2m30s 2.5
-	// 25m0s 25
-	// 25m1s 27.5
-}
-
-// ExampleStatsDLines shows the DogStatsD lines of a StatsD sink with
-// ?prefix=im.
-func ExampleStatsDLines() {
-	samples := push.Samples(record.Invocation{Command: "version", OS: "darwin", Result: record.Success}, push.SampleOptions{})
-	for _, l := range push.StatsDLines(samples, "im") {
-		fmt.Println(l)
-	}
-	// Output:
-	// im.cluster_installation_invocation:1|c|#command:version,os:darwin,platform:unknown,result:Success,return:0,version:unknown,duration:2.5,ci:false
 }

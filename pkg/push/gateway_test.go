@@ -10,7 +10,8 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // slack is a sanity bound on top of a timeout for a loaded 2-core machine
@@ -26,7 +27,7 @@ func TestGatewayPushFollowsContract(t *testing.T) {
 		if len(rep.Warnings) != 0 || len(rep.Sent) != 1 {
 			t.Fatalf("push %d: %+v %v", i, rep, warnings(rep))
 		}
-		if got := g.Value(InvocationFamily, map[string]string{"job": Job, "result": "Success", "platform": "aws"}); got != float64(i) {
+		if got := g.Value(metrics.InvocationFamily, map[string]string{"job": Job, "result": "Success", "platform": "aws"}); got != float64(i) {
 			t.Errorf("after push %d the gateway holds %v", i, got)
 		}
 	}
@@ -47,7 +48,7 @@ func TestGatewayPushFollowsContract(t *testing.T) {
 	if r.Header.Get("Authorization") != "" {
 		t.Error("credentials sent without --metrics-auth")
 	}
-	want, err := Text(Samples(testInv(), SampleOptions{}))
+	want, err := metrics.Text(metrics.Samples(testInv(), metrics.SampleOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestGatewayFaults(t *testing.T) {
 			if n := len(spoolEntries(t, s)); n != map[bool]int{true: 1}[tc.spooled] {
 				t.Errorf("%d spool entries, want spooled=%v", n, tc.spooled)
 			}
-			if c := g.Value(InvocationFamily, nil); c != tc.counted {
+			if c := g.Value(metrics.InvocationFamily, nil); c != tc.counted {
 				t.Errorf("gateway counted %v, want %v", c, tc.counted)
 			}
 			g.SetFault(gatewaytest.Fault{})
@@ -206,7 +207,7 @@ func TestGatewayFaults(t *testing.T) {
 			if tc.spooled {
 				want = 1
 			}
-			if c := g.Value(InvocationFamily, nil); c != want || len(frep.Warnings) != 0 {
+			if c := g.Value(metrics.InvocationFamily, nil); c != want || len(frep.Warnings) != 0 {
 				t.Errorf("after the flush the gateway holds %v, want %v (warnings %q)", c, want, warnings(frep))
 			}
 			if n := len(spoolEntries(t, s)); n != 0 {
@@ -228,7 +229,7 @@ func TestGatewayClosedMidRequest(t *testing.T) {
 	}
 	g.SetFault(gatewaytest.Fault{})
 	s.Flush(t.Context())
-	if c := g.Value(InvocationFamily, nil); c > 1 {
+	if c := g.Value(metrics.InvocationFamily, nil); c > 1 {
 		t.Errorf("counted %v times", c)
 	}
 }
@@ -252,8 +253,8 @@ func TestGatewayRefusedThenBack(t *testing.T) {
 	defer g.Close()
 	// The next invocation sends its own samples and the spooled ones.
 	rep = s.Send(t.Context(), testInv())
-	if len(rep.Warnings) != 0 || rep.Flushed != 1 || g.Value(InvocationFamily, nil) != 2 || len(spoolEntries(t, s)) != 0 {
-		t.Errorf("second run: flushed %d, gateway %v, warnings %q", rep.Flushed, g.Value(InvocationFamily, nil), warnings(rep))
+	if len(rep.Warnings) != 0 || rep.Flushed != 1 || g.Value(metrics.InvocationFamily, nil) != 2 || len(spoolEntries(t, s)) != 0 {
+		t.Errorf("second run: flushed %d, gateway %v, warnings %q", rep.Flushed, g.Value(metrics.InvocationFamily, nil), warnings(rep))
 	}
 }
 

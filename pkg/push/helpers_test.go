@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/metrics/metricstest"
 	"github.com/install-metrics/install-metrics/pkg/record"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // Known secrets: every scenario runs with them and nothing we print, write or
@@ -22,7 +23,7 @@ const (
 
 // testInv is a successful create cluster with one modified asset.
 func testInv() record.Invocation {
-	return invocations()["create-cluster-success"]
+	return metricstest.Invocations()["create-cluster-success"]
 }
 
 // newSender builds a Sender with a fresh state directory; timeout 0 in cfg
@@ -69,7 +70,7 @@ func warnings(r *Report) []string {
 // spoolEntries lists the pending spool entries of a sender.
 func spoolEntries(t *testing.T, s *Sender) []string {
 	t.Helper()
-	names, err := s.spool.list()
+	names, err := s.spool.List()
 	if err != nil {
 		t.Fatal(err)
 	}

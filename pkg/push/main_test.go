@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -47,7 +49,7 @@ func textfileWriter(path string) int {
 				failed <- err.Error()
 				return
 			}
-			for _, w := range s.SendSamples(contextBackground(), Samples(testInv(), SampleOptions{})).Warnings {
+			for _, w := range s.SendSamples(contextBackground(), metrics.Samples(testInv(), metrics.SampleOptions{})).Warnings {
 				failed <- w.Error()
 			}
 		}()

@@ -7,7 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/record"
+	"github.com/install-metrics/install-metrics/pkg/sink"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway"
+	"github.com/install-metrics/install-metrics/pkg/sink/statsd"
+	"github.com/install-metrics/install-metrics/pkg/sink/textfile"
+	"github.com/install-metrics/install-metrics/pkg/spool"
 )
 
 // localBudget bounds the textfile write when Timeout is 0 (no network
@@ -22,12 +28,12 @@ const straggle = 50 * time.Millisecond
 // Sender sends samples to the configured sinks. Build it with New.
 type Sender struct {
 	cfg   Config
-	spool *spool
+	spool *spool.Spool
 	// newSink builds the Sink for a URL; tests replace it.
-	newSink func(SinkURL, func(error)) Sink
+	newSink func(SinkURL, func(error)) sink.Sink
 	// dial connects gateway and StatsD sinks (nil: net.Dialer); tests
 	// replace it to simulate DNS failures.
-	dial dialFunc
+	dial sink.DialFunc
 }
 
 // New validates cfg (no network, no file read) and returns a Sender. An
@@ -48,21 +54,25 @@ func New(cfg Config) (*Sender, error) {
 	}
 	s := &Sender{
 		cfg:   cfg,
-		spool: &spool{dir: SpoolDir(cfg.StateDir), limits: cfg.SpoolLimits.withDefaults(), now: cfg.now},
+		spool: spool.New(SpoolDir(cfg.StateDir), cfg.SpoolLimits, cfg.now),
 	}
 	s.newSink = s.defaultSink
 	return s, nil
 }
 
-func (s *Sender) defaultSink(u SinkURL, note func(error)) Sink {
+func (s *Sender) defaultSink(u SinkURL, note func(error)) sink.Sink {
 	switch u.Kind {
 	case GatewaySink:
-		return newGateway(u, s.cfg, s.dial)
+		return s.gateway(u, s.dial)
 	case StatsDSink:
-		return &statsd{sink: u, dial: s.dial}
+		return statsd.New(u, s.dial)
 	default:
-		return newTextfile(u.Path, s.cfg.now, note)
+		return textfile.New(u.Path, s.cfg.now, note)
 	}
+}
+
+func (s *Sender) gateway(u SinkURL, dial sink.DialFunc) *gateway.Gateway {
+	return gateway.New(u, gateway.Options{Auth: s.cfg.Auth, PullSecretToken: s.cfg.PullSecretToken, CAFile: s.cfg.CAFile, Dial: dial})
 }
 
 // Preflight checks, without the network, what would make every push fail
@@ -74,14 +84,11 @@ func (s *Sender) Preflight() []*Warning {
 	for _, u := range s.cfg.Sinks {
 		switch u.Kind {
 		case GatewaySink:
-			g := newGateway(u, s.cfg, nil)
-			if _, _, err := g.credentials(); err != nil {
-				out = append(out, &Warning{Sink: u.String(), Err: err})
-			} else if _, err := g.client(context.Background()); err != nil {
+			if err := s.gateway(u, nil).Preflight(); err != nil {
 				out = append(out, &Warning{Sink: u.String(), Err: err})
 			}
 		case TextfileSink:
-			if err := checkTextfilePath(u.Path); err != nil {
+			if err := textfile.CheckPath(u.Path); err != nil {
 				out = append(out, &Warning{Sink: u.String(), Err: err})
 			}
 		}
@@ -89,16 +96,26 @@ func (s *Sender) Preflight() []*Warning {
 	return out
 }
 
-// Send sends the samples of one invocation (see Samples) to every sink.
+// Send sends one invocation to every sink: its samples (metrics.Samples:
+// counters and histogram observations) and the invocation itself, for
+// per-invocation sinks.
 func (s *Sender) Send(ctx context.Context, inv record.Invocation) *Report {
-	return s.SendSamples(ctx, Samples(inv, SampleOptions{Bucket: s.cfg.Bucket, Joined: s.cfg.Joined}))
+	return s.SendBatch(ctx, sink.Batch{
+		Samples:    metrics.Samples(inv, metrics.SampleOptions{Bucket: s.cfg.Bucket, Joined: s.cfg.Joined}),
+		Invocation: &inv,
+	})
 }
 
-// SendSamples sends samples to every sink at once, all within
+// SendSamples sends samples alone (no invocation) to every sink; see SendBatch.
+func (s *Sender) SendSamples(ctx context.Context, samples []metrics.Sample) *Report {
+	return s.SendBatch(ctx, sink.Batch{Samples: samples})
+}
+
+// SendBatch sends a batch to every sink at once, all within
 // Config.Timeout, then uses the time left to send spooled pushes to the sinks
-// that just took the samples. It returns when done or when the time is up,
+// that just took the batch. It returns when done or when the time is up,
 // whatever the network does; failures are warnings in the report.
-func (s *Sender) SendSamples(ctx context.Context, samples []Sample) *Report {
+func (s *Sender) SendBatch(ctx context.Context, batch sink.Batch) *Report {
 	rep := &Report{}
 	var (
 		mu    sync.Mutex
@@ -139,7 +156,7 @@ func (s *Sender) SendSamples(ctx context.Context, samples []Sample) *Report {
 		pending++
 		go func(u SinkURL, ctx context.Context) {
 			start := time.Now()
-			err := s.newSink(u, note(u)).Send(ctx, samples)
+			err := s.newSink(u, note(u)).Send(ctx, batch)
 			results <- result{u, err, time.Since(start)}
 		}(u, sctx)
 	}
@@ -163,7 +180,7 @@ func (s *Sender) SendSamples(ctx context.Context, samples []Sample) *Report {
 				healthy = append(healthy, r.u)
 				continue
 			}
-			s.handleFailure(rep, r.u, samples, r.err)
+			s.handleFailure(rep, r.u, batch, r.err)
 		case <-safety.C:
 			for _, u := range s.cfg.Sinks {
 				if !done[u.String()] && !slicesContains(direct, u) {
@@ -175,7 +192,7 @@ func (s *Sender) SendSamples(ctx context.Context, samples []Sample) *Report {
 		}
 	}
 	for _, u := range direct {
-		if warns, err := s.spool.add(u.String(), samples); err != nil {
+		if warns, err := s.spool.Add(u.String(), batch); err != nil {
 			rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Err: fmt.Errorf("--metrics-timeout 0: could not keep the samples for later, they are lost: %w", err)})
 		} else {
 			rep.Spooled = append(rep.Spooled, u.String())
@@ -217,12 +234,12 @@ func errOrOK(err error) string {
 }
 
 // handleFailure spools what provably did not arrive and records a warning.
-func (s *Sender) handleFailure(rep *Report, u SinkURL, samples []Sample, err error) {
-	if !IsNotDelivered(err) {
+func (s *Sender) handleFailure(rep *Report, u SinkURL, batch sink.Batch, err error) {
+	if !sink.IsNotDelivered(err) {
 		rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Err: err})
 		return
 	}
-	warns, serr := s.spool.add(u.String(), samples)
+	warns, serr := s.spool.Add(u.String(), batch)
 	if serr != nil {
 		rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(),
 			Err: fmt.Errorf("%w; the samples could not be kept for later either, they are lost: %w", err, serr)})
@@ -254,7 +271,7 @@ func (s *Sender) Flush(ctx context.Context) *Report {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rep := &Report{}
-	rep.Warnings = append(rep.Warnings, spoolWarnings(s.spool.prune())...)
+	rep.Warnings = append(rep.Warnings, spoolWarnings(s.spool.Prune())...)
 	n, warns := s.flushSpool(ctx, s.cfg.Sinks, true)
 	rep.Flushed = n
 	rep.Warnings = append(rep.Warnings, warns...)
@@ -263,7 +280,7 @@ func (s *Sender) Flush(ctx context.Context) *Report {
 		rep.Warnings = append(rep.Warnings, &Warning{Sink: "spool", Err: err})
 	}
 	rep.Waiting = waiting
-	for _, sink := range sortedKeys(waiting) {
+	for _, sink := range metrics.SortedKeys(waiting) {
 		rep.Warnings = append(rep.Warnings, &Warning{Sink: "spool", Err: fmt.Errorf(
 			"%d pushes wait for %s, which is not a current sink: run \"install-metrics --metrics-sink %s metrics flush\" to send them", waiting[sink], sink, sink)})
 	}
@@ -272,20 +289,20 @@ func (s *Sender) Flush(ctx context.Context) *Report {
 
 // waiting counts the entries for sinks that are not configured.
 func (s *Sender) waiting() (map[string]int, error) {
-	names, err := s.spool.list()
+	names, err := s.spool.List()
 	if err != nil {
 		return nil, err
 	}
 	current := map[string]bool{}
 	for _, u := range s.cfg.Sinks {
-		current[sinkHash(u.String())] = true
+		current[spool.SinkHash(u.String())] = true
 	}
 	out := map[string]int{}
 	for _, n := range names {
-		if current[entrySinkHash(n)] {
+		if current[spool.EntrySinkHash(n)] {
 			continue
 		}
-		e, err := s.spool.read(n)
+		e, err := s.spool.Read(n)
 		if err != nil {
 			continue
 		}
@@ -298,7 +315,7 @@ func (s *Sender) waiting() (map[string]int, error) {
 // goroutine, until ctx is done. A sink stops at its first failure. It
 // returns how many entries were delivered and the warnings.
 func (s *Sender) flushSpool(ctx context.Context, sinks []SinkURL, explicit bool) (int, []*Warning) {
-	names, err := s.spool.list()
+	names, err := s.spool.List()
 	if err != nil {
 		return 0, []*Warning{{Sink: "spool", Err: err}}
 	}
@@ -307,7 +324,7 @@ func (s *Sender) flushSpool(ctx context.Context, sinks []SinkURL, explicit bool)
 	}
 	byHash := map[string][]string{}
 	for _, n := range names {
-		h := entrySinkHash(n)
+		h := spool.EntrySinkHash(n)
 		byHash[h] = append(byHash[h], n)
 	}
 	var (
@@ -321,27 +338,27 @@ func (s *Sender) flushSpool(ctx context.Context, sinks []SinkURL, explicit bool)
 	)
 	warn := func(w *Warning) { mu.Lock(); warns = append(warns, w); mu.Unlock() }
 	for _, u := range sinks {
-		todo := byHash[sinkHash(u.String())]
+		todo := byHash[spool.SinkHash(u.String())]
 		if len(todo) == 0 {
 			continue
 		}
 		wg.Add(1)
 		go func(u SinkURL, todo []string) {
 			defer wg.Done()
-			sink := s.newSink(u, func(err error) { warn(&Warning{Sink: u.String(), Err: err}) })
+			snk := s.newSink(u, func(err error) { warn(&Warning{Sink: u.String(), Err: err}) })
 			for _, name := range todo {
 				if ctx.Err() != nil {
 					return
 				}
-				claimed, ok := s.spool.claim(name)
+				claimed, ok := s.spool.Claim(name)
 				if !ok {
 					continue // another run took it
 				}
-				e, err := s.spool.read(claimed)
+				e, err := s.spool.Read(claimed)
 				if err != nil {
-					var ce *CorruptError
+					var ce *sink.CorruptError
 					if errors.As(err, &ce) {
-						aside := s.spool.moveAside(claimed)
+						aside := s.spool.MoveAside(claimed)
 						mu.Lock()
 						if corrupt == 0 {
 							firstCorrupt = fmt.Sprintf("%s (%s), moved aside to %s", name, ce.Reason, aside)
@@ -349,29 +366,29 @@ func (s *Sender) flushSpool(ctx context.Context, sinks []SinkURL, explicit bool)
 						corrupt++
 						mu.Unlock()
 					} else {
-						s.spool.release(claimed, name)
+						s.spool.Release(claimed, name)
 					}
 					continue
 				}
 				if e.Sink != u.String() {
-					s.spool.release(claimed, name) // a hash collision: not ours
+					s.spool.Release(claimed, name) // a hash collision: not ours
 					continue
 				}
-				err = sink.Send(ctx, e.Samples)
+				err = snk.Send(ctx, e.Batch)
 				switch {
 				case err == nil:
-					s.spool.done(claimed)
+					s.spool.Done(claimed)
 					mu.Lock()
 					flushed++
 					mu.Unlock()
-				case IsNotDelivered(err):
-					s.spool.release(claimed, name)
+				case sink.IsNotDelivered(err):
+					s.spool.Release(claimed, name)
 					if explicit {
 						warn(&Warning{Sink: u.String(), Spooled: true, Err: err})
 					}
 					return
 				default:
-					s.spool.done(claimed)
+					s.spool.Done(claimed)
 					warn(&Warning{Sink: u.String(), Err: fmt.Errorf("spooled push: %w", err)})
 				}
 			}

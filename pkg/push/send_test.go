@@ -10,7 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 // All sinks at once, under one deadline: two dead gateways cost one warning
@@ -78,15 +80,15 @@ func TestSendInterrupted(t *testing.T) {
 // let it hold Send past the deadline.
 type stuckSink struct{ release chan struct{} }
 
-func (s stuckSink) Send(context.Context, []Sample) error { <-s.release; return nil }
+func (s stuckSink) Send(context.Context, sink.Batch) error { <-s.release; return nil }
 
 func TestSendDoesNotWaitForAStuckSink(t *testing.T) {
 	const timeout = 100 * time.Millisecond
 	s := newSender(t, Config{Timeout: timeout}, "http://127.0.0.1:9")
 	stuck := stuckSink{release: make(chan struct{})}
 	done := make(chan struct{})
-	s.newSink = func(SinkURL, func(error)) Sink {
-		return sinkFunc(func(ctx context.Context, smp []Sample) error {
+	s.newSink = func(SinkURL, func(error)) sink.Sink {
+		return sinkFunc(func(ctx context.Context, smp sink.Batch) error {
 			defer close(done)
 			return stuck.Send(ctx, smp)
 		})
@@ -103,16 +105,16 @@ func TestSendDoesNotWaitForAStuckSink(t *testing.T) {
 	}
 }
 
-type sinkFunc func(context.Context, []Sample) error
+type sinkFunc func(context.Context, sink.Batch) error
 
-func (f sinkFunc) Send(ctx context.Context, s []Sample) error { return f(ctx, s) }
+func (f sinkFunc) Send(ctx context.Context, b sink.Batch) error { return f(ctx, b) }
 
 // When even the spool cannot keep the samples, the one warning says so.
 func TestSendLostWhenSpoolFails(t *testing.T) {
 	state := t.TempDir()
 	s := newSender(t, Config{StateDir: state}, "http://127.0.0.1:9")
-	s.newSink = func(SinkURL, func(error)) Sink {
-		return sinkFunc(func(context.Context, []Sample) error { return notDelivered(errors.New("connection refused")) })
+	s.newSink = func(SinkURL, func(error)) sink.Sink {
+		return sinkFunc(func(context.Context, sink.Batch) error { return sink.NotDelivered(errors.New("connection refused")) })
 	}
 	if err := writeFileAt(SpoolDir(state), "not a directory"); err != nil {
 		t.Fatal(err)
@@ -239,7 +241,7 @@ func TestGatewayJoined(t *testing.T) {
 	g := newGatewayServer(t, gatewaytest.Options{})
 	s := newSender(t, Config{Joined: true}, g.URL)
 	s.Send(t.Context(), testInv())
-	if got := g.Value(ModificationFamily, map[string]string{"asset": "install-config.yaml,manifests/cluster-config.yaml,user-added"}); got != 1 {
+	if got := g.Value(metrics.ModificationFamily, map[string]string{"asset": "install-config.yaml,manifests/cluster-config.yaml,user-added"}); got != 1 {
 		t.Errorf("joined sample: %v\n%s", got, g.Metrics())
 	}
 	if !strings.Contains(g.Metrics(), `job="install-metrics"`) {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/spool"
 )
 
 // spoolOne makes s spool one push for a gateway that answers 503.
@@ -43,11 +45,11 @@ func TestSpoolFilesArePrivateAndHoldNoCredential(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("spool entry: %v %v", fi.Mode(), err)
 	}
-	var e spoolEntry
+	var e spool.Entry
 	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, names[0]))), &e); err != nil {
 		t.Fatal(err)
 	}
-	if e.Sink != g.URL || e.Version != 1 || len(e.Samples) != 5 {
+	if e.Sink != g.URL || e.Version != spool.Version || len(e.Samples) != len(metrics.Samples(testInv(), metrics.SampleOptions{})) || e.Invocation == nil {
 		t.Errorf("entry %+v", e)
 	}
 	assertNoSecrets(t, nil, s.cfg.StateDir)
@@ -77,8 +79,8 @@ func TestSpoolConcurrentFlushesNeverDoubleSend(t *testing.T) {
 	for _, n := range flushed {
 		total += n
 	}
-	if total != entries || g.Value(InvocationFamily, nil) != entries {
-		t.Errorf("flushed %v (total %d), gateway holds %v, want %d", flushed, total, g.Value(InvocationFamily, nil), entries)
+	if total != entries || g.Value(metrics.InvocationFamily, nil) != entries {
+		t.Errorf("flushed %v (total %d), gateway holds %v, want %d", flushed, total, g.Value(metrics.InvocationFamily, nil), entries)
 	}
 }
 
@@ -106,7 +108,7 @@ func TestSpoolCorruptEntryMovedAside(t *testing.T) {
 	if diff := cmp.Diff(want, warnings(rep)); diff != "" {
 		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
-	if rep.Flushed != 0 || len(spoolEntries(t, s)) != 0 || g.Value(InvocationFamily, nil) != 0 {
+	if rep.Flushed != 0 || len(spoolEntries(t, s)) != 0 || g.Value(metrics.InvocationFamily, nil) != 0 {
 		t.Errorf("flushed %d", rep.Flushed)
 	}
 	if rep := s.Flush(t.Context()); len(rep.Warnings) != 0 {
@@ -136,12 +138,19 @@ func TestSpoolBounds(t *testing.T) {
 		t.Errorf("warnings %q, want %q first", w, want)
 	}
 
-	small := newSender(t, Config{Now: clock, SpoolLimits: SpoolLimits{MaxBytes: 1500}}, g.URL)
+	probe := newSender(t, Config{Now: clock}, g.URL)
+	probe.Send(t.Context(), testInv())
+	fi, err := os.Stat(filepath.Join(SpoolDir(probe.cfg.StateDir), spoolEntries(t, probe)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := fi.Size() * 3 / 2 // one entry fits, two do not
+	small := newSender(t, Config{Now: clock, SpoolLimits: SpoolLimits{MaxBytes: limit}}, g.URL)
 	for range 3 {
 		small.Send(t.Context(), testInv())
 	}
 	if n := len(spoolEntries(t, small)); n != 1 {
-		t.Errorf("%d entries within 1500 bytes", n)
+		t.Errorf("%d entries within %d bytes", n, limit)
 	}
 }
 
@@ -151,7 +160,7 @@ func TestSpoolStaleClaimIsDropped(t *testing.T) {
 	s := newSender(t, Config{Now: func() time.Time { return now }}, g.URL)
 	spoolOne(t, s, g)
 	name := spoolEntries(t, s)[0]
-	if _, ok := s.spool.claim(name); !ok { // a run killed while sending
+	if _, ok := s.spool.Claim(name); !ok { // a run killed while sending
 		t.Fatal("claim failed")
 	}
 	now = now.Add(time.Minute)
@@ -161,7 +170,7 @@ func TestSpoolStaleClaimIsDropped(t *testing.T) {
 	now = now.Add(time.Hour)
 	rep := s.Flush(t.Context())
 	want := []string{"spool: dropped 1 spooled pushes whose sending was interrupted; they may have been counted, so they are not resent"}
-	if diff := cmp.Diff(want, warnings(rep)); diff != "" || g.Value(InvocationFamily, nil) != 0 {
+	if diff := cmp.Diff(want, warnings(rep)); diff != "" || g.Value(metrics.InvocationFamily, nil) != 0 {
 		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -180,7 +189,7 @@ func TestSpoolWaitsForItsSink(t *testing.T) {
 	if diff := cmp.Diff(want, warnings(rep)); diff != "" || rep.Waiting[g.URL] != 2 {
 		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
-	if rep := s.Flush(t.Context()); rep.Flushed != 2 || g.Value(InvocationFamily, nil) != 2 {
+	if rep := s.Flush(t.Context()); rep.Flushed != 2 || g.Value(metrics.InvocationFamily, nil) != 2 {
 		t.Errorf("flush with the sink: %+v", rep)
 	}
 }

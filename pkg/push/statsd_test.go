@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink/statsd"
 )
 
 func TestStatsDUDPOneDatagram(t *testing.T) {
@@ -30,7 +33,7 @@ func TestStatsDUDPOneDatagram(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Split(string(buf[:n]), "\n")
-	want := StatsDLines(Samples(testInv(), SampleOptions{}), "im")
+	want := statsd.Lines(metrics.Samples(testInv(), metrics.SampleOptions{}), "im")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("datagram mismatch (-want +got):\n%s", diff)
 	}
@@ -66,7 +69,7 @@ func TestStatsDTCP(t *testing.T) {
 		t.Fatalf("warnings %q", warnings(rep))
 	}
 	// Joined mode: StatsD still gets one line per asset.
-	want := StatsDLines(Samples(testInv(), SampleOptions{}), "")
+	want := statsd.Lines(metrics.Samples(testInv(), metrics.SampleOptions{}), "")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("lines mismatch (-want +got):\n%s", diff)
 	}

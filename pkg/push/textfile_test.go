@@ -17,7 +17,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/install-metrics/install-metrics/internal/testenv"
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/metrics/metricstest"
+	"github.com/install-metrics/install-metrics/pkg/show"
+	"github.com/install-metrics/install-metrics/pkg/sink"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/textfile"
 )
 
 func contextBackground() context.Context { return context.Background() }
@@ -36,7 +41,7 @@ func readFile(t *testing.T, p string) string {
 func TestTextfileSumsAcrossInvocations(t *testing.T) {
 	state := t.TempDir()
 	s := newSender(t, Config{StateDir: state, Now: fixedNow})
-	invs := invocations()
+	invs := metricstest.Invocations()
 	for _, name := range []string{"create-cluster-success", "create-cluster-success", "create-cluster-bootstrap-failed", "destroy-cluster", "version"} {
 		if rep := s.Send(t.Context(), invs[name]); len(rep.Warnings) != 0 || len(rep.Sent) != 1 {
 			t.Fatalf("%s: %+v", name, warnings(rep))
@@ -44,7 +49,7 @@ func TestTextfileSumsAcrossInvocations(t *testing.T) {
 	}
 	path := DefaultTextfile(state)
 	got := readFile(t, path)
-	goldenCompare(t, "textfile/summed.prom", []byte(got))
+	metricstest.Golden(t, "textfile/summed.prom", []byte(got), *update)
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +69,7 @@ func TestTextfileReadableByPromtool(t *testing.T) {
 	promtool := testenv.Tool(t, "promtool")
 	state := t.TempDir()
 	s := newSender(t, Config{StateDir: state})
-	for _, inv := range invocations() {
+	for _, inv := range metricstest.Invocations() {
 		s.Send(t.Context(), inv)
 	}
 	cmd := exec.Command(promtool, "check", "metrics")
@@ -122,8 +127,8 @@ func TestTextfileCorruptIsMovedAside(t *testing.T) {
 			if aside := readFile(t, path+".corrupt-20261123T183000Z"); aside != content {
 				t.Errorf("moved-aside file holds %q", aside)
 			}
-			want, _ := Text(Samples(testInv(), SampleOptions{}))
-			if diff := cmp.Diff(string(withChecksum(want)), readFile(t, path)); diff != "" {
+			want, _ := textfile.Canonical(metrics.Samples(testInv(), metrics.SampleOptions{}))
+			if diff := cmp.Diff(string(want), readFile(t, path)); diff != "" {
 				t.Errorf("fresh file mismatch (-want +got):\n%s", diff)
 			}
 			// A second corruption the same second gets its own name.
@@ -198,18 +203,18 @@ func (f failingTemp) Write([]byte) (int, error) { return 0, f.err }
 
 func TestTextfileWriteFailuresKeepTheOldFile(t *testing.T) {
 	for name, tc := range map[string]struct {
-		create func(dir, pattern string) (tempFile, error)
+		create func(dir, pattern string) (textfile.TempFile, error)
 		want   string
 	}{
 		"full disk": {
-			create: func(dir, pattern string) (tempFile, error) {
+			create: func(dir, pattern string) (textfile.TempFile, error) {
 				f, err := os.CreateTemp(dir, pattern)
 				return failingTemp{f, syscall.ENOSPC}, err
 			},
 			want: "writing textfile %s: no space left on device; kept in the spool",
 		},
 		"read-only file system": {
-			create: func(dir, pattern string) (tempFile, error) {
+			create: func(dir, pattern string) (textfile.TempFile, error) {
 				return nil, &os.PathError{Op: "open", Path: filepath.Join(dir, "x"), Err: syscall.EROFS}
 			},
 			want: "cannot create a file in %s: read-only file system; kept in the spool",
@@ -221,9 +226,9 @@ func TestTextfileWriteFailuresKeepTheOldFile(t *testing.T) {
 			s := newSender(t, Config{StateDir: state})
 			s.Send(t.Context(), testInv())
 			before := readFile(t, path)
-			s.newSink = func(u SinkURL, note func(error)) Sink {
-				tf := newTextfile(u.Path, fixedNow, note)
-				tf.createTemp = tc.create
+			s.newSink = func(u SinkURL, note func(error)) sink.Sink {
+				tf := textfile.New(u.Path, fixedNow, note)
+				tf.CreateTemp = tc.create
 				return tf
 			}
 			rep := s.Send(t.Context(), testInv())
@@ -288,7 +293,7 @@ func TestTextfileConcurrentWriters(t *testing.T) {
 // assertCount checks the invocation counter in a textfile.
 func assertCount(t testing.TB, path string, want float64) {
 	t.Helper()
-	rec, err := LoadRecord(path)
+	rec, err := show.LoadRecord(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,32 +399,32 @@ func TestReadTextfileRejectsSymlink(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadTextfile(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
-		t.Errorf("ReadTextfile(link) = %v", err)
+	if _, err := textfile.Read(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("textfile.Read(link) = %v", err)
 	}
 }
 
 // The in-place fast path and the full parse give the same file: after any
 // sequence of runs it is exactly the canonical exposition of all samples.
 func TestTextfileFastPathMatchesFullParse(t *testing.T) {
-	invs := invocations()
+	invs := metricstest.Invocations()
 	names := []string{"create-cluster-success", "destroy-cluster", "create-cluster-success", "version",
 		"wait-for-install-complete-degraded", "create-cluster-success", "destroy-cluster", "hostile", "hostile",
 		"create-cluster-bootstrap-failed", "version", "version"}
 	state := t.TempDir()
 	s := newSender(t, Config{StateDir: state})
-	var all []Sample
+	var all []metrics.Sample
 	for i, name := range names {
-		smp := Samples(invs[name], SampleOptions{})
+		smp := metrics.Samples(invs[name], metrics.SampleOptions{})
 		all = append(all, smp...)
 		if rep := s.SendSamples(t.Context(), smp); len(rep.Warnings) != 0 {
 			t.Fatal(warnings(rep))
 		}
-		want, err := Text(all)
+		want, err := textfile.Canonical(all)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(string(withChecksum(want)), readFile(t, DefaultTextfile(state))); diff != "" {
+		if diff := cmp.Diff(string(want), readFile(t, DefaultTextfile(state))); diff != "" {
 			t.Fatalf("after run %d (%s) mismatch (-want +got):\n%s", i, name, diff)
 		}
 	}
@@ -439,7 +444,7 @@ func TestTextfileEditedFileIsReparsed(t *testing.T) {
 	}
 	s.Send(t.Context(), testInv())
 	assertCount(t, path, 42)
-	if _, ok := verifiedBody([]byte(readFile(t, path))); !ok {
+	if !textfile.Verified([]byte(readFile(t, path))) {
 		t.Error("the rewritten file has no valid checksum")
 	}
 }

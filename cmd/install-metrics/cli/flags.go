@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
+	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/push"
 )
 
@@ -65,7 +66,7 @@ var setters = map[string]func(o *Options, v string) error{
 		if err := setDuration(&o.Bucket, v, false); err != nil {
 			return err
 		}
-		return push.ValidateBucket(o.Bucket)
+		return metrics.ValidateBucket(o.Bucket)
 	},
 	"--metrics-auth":    func(o *Options, v string) error { return setAuth(&o.Auth, v) },
 	"--metrics-ca-file": func(o *Options, v string) error { o.CAFile = v; return nil },

@@ -17,6 +17,7 @@ import (
 
 	"github.com/install-metrics/install-metrics/pkg/push"
 	"github.com/install-metrics/install-metrics/pkg/record"
+	"github.com/install-metrics/install-metrics/pkg/show"
 	"github.com/install-metrics/install-metrics/pkg/stages"
 )
 
@@ -206,7 +207,7 @@ Prometheus reads it; --format json is for machines.`,
 				}
 				path = push.DefaultTextfile(dir)
 			}
-			return push.Show(cmd.OutOrStdout(), path, so.Format)
+			return show.Show(cmd.OutOrStdout(), path, so.Format)
 		},
 	}
 	cmd.Flags().StringVar(&so.Format, "format", "table", "table, prom or json")

@@ -1,4 +1,4 @@
-// Command fakegateway runs pkg/push/gatewaytest outside a test, for
+// Command fakegateway runs pkg/sink/gateway/gatewaytest outside a test, for
 // hack/bench/push.sh: a healthy aggregation gateway or a blackhole that
 // accepts connections and never answers, on 127.0.0.1. It writes its base
 // URL to -url-file and runs until killed.
@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/install-metrics/install-metrics/pkg/push/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
 func main() {

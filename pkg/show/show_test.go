@@ -1,21 +1,38 @@
-package push
+package show
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/install-metrics/install-metrics/pkg/metrics/metricstest"
+	"github.com/install-metrics/install-metrics/pkg/push"
 	"github.com/install-metrics/install-metrics/pkg/record"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func goldenCompare(t *testing.T, name string, got []byte) {
+	t.Helper()
+	metricstest.Golden(t, name, got, *update)
+}
 
 // showFixture writes a textfile from a mix of runs.
 func showFixture(t *testing.T) string {
 	t.Helper()
 	state := t.TempDir()
-	s := newSender(t, Config{StateDir: state})
-	invs := invocations()
+	sinks, err := push.ParseSinks(nil, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := push.New(push.Config{Sinks: sinks, StateDir: state, Timeout: push.DefaultTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invs := metricstest.Invocations()
 	runs := []string{"create-cluster-success", "create-cluster-success", "create-cluster-success",
 		"create-cluster-bootstrap-failed", "destroy-cluster", "wait-for-install-complete-degraded", "version"}
 	for _, name := range runs {
@@ -24,7 +41,7 @@ func showFixture(t *testing.T) string {
 	api := invs["create-cluster-bootstrap-failed"]
 	api.Result, api.ExitCode, api.Stages = record.APIFailed, 5, api.Stages[:3]
 	s.Send(t.Context(), api)
-	return DefaultTextfile(state)
+	return push.DefaultTextfile(state)
 }
 
 func TestShowGolden(t *testing.T) {
@@ -36,7 +53,7 @@ func TestShowGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := strings.ReplaceAll(buf.String(), filepath.Dir(path), "$STATE")
-			goldenCompare(t, "show/record."+map[string]string{"table": "txt", "json": "json", "prom": "prom"}[format], []byte(got))
+			goldenCompare(t, "record."+map[string]string{"table": "txt", "json": "json", "prom": "prom"}[format], []byte(got))
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package push
+package show
 
 import (
 	"encoding/json"
@@ -6,18 +6,22 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/record"
+	"github.com/install-metrics/install-metrics/pkg/sink/textfile"
 )
 
-// ShowFormats are the formats Show accepts ("" is "table").
-var ShowFormats = []string{"table", "prom", "json"}
+// Formats are the formats Show accepts ("" is "table").
+var Formats = []string{"table", "prom", "json"}
 
 // Series is one counter of the local record.
 type Series struct {
@@ -25,34 +29,69 @@ type Series struct {
 	Count  float64           `json:"count"`
 }
 
-// Record is the local textfile as Show --format json prints it.
-type Record struct {
-	Path          string   `json:"path"`
-	Invocations   []Series `json:"invocations"`
-	Durations     []Series `json:"durations"`
-	Modifications []Series `json:"modifications"`
+// Histogram is one histogram series of the local record: cumulative counts
+// by upper bound ("+Inf" included), sum and count of the observations.
+type Histogram struct {
+	Labels  map[string]string `json:"labels"`
+	Count   uint64            `json:"count"`
+	Sum     float64           `json:"sum_seconds"`
+	Buckets map[string]uint64 `json:"buckets"`
+
+	bounds []float64 // finite bounds, increasing
+	counts []uint64  // cumulative, one per bound
 }
 
-// LoadRecord reads our three families from a textfile. A missing file is an
+// StageSummary is one stage over every run of the local record: how many
+// observations and the 0.5 and 0.9 quantiles, estimated from the buckets
+// the way PromQL's histogram_quantile does (linear within a bucket; a
+// quantile in the +Inf bucket is the highest finite bound, and Above says
+// so).
+type StageSummary struct {
+	Stage string  `json:"stage"`
+	Runs  uint64  `json:"runs"`
+	P50   float64 `json:"p50_seconds"`
+	P90   float64 `json:"p90_seconds"`
+	Above bool    `json:"above_last_bucket,omitempty"`
+}
+
+// Record is the local textfile as Show --format json prints it.
+type Record struct {
+	Path             string         `json:"path"`
+	Invocations      []Series       `json:"invocations"`
+	Durations        []Series       `json:"durations"`
+	Modifications    []Series       `json:"modifications"`
+	StageDurations   []Histogram    `json:"stage_durations"`
+	CommandDurations []Histogram    `json:"command_durations"`
+	Stages           []StageSummary `json:"stages"`
+}
+
+// LoadRecord reads our families from a textfile. A missing file is an
 // empty record.
 func LoadRecord(path string) (*Record, error) {
-	rec := &Record{Path: path, Invocations: []Series{}, Durations: []Series{}, Modifications: []Series{}}
-	mfs, err := ReadTextfile(path)
+	rec := &Record{Path: path, Invocations: []Series{}, Durations: []Series{}, Modifications: []Series{},
+		StageDurations: []Histogram{}, CommandDurations: []Histogram{}, Stages: []StageSummary{}}
+	mfs, err := textfile.ReadFamilies(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return rec, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	for _, mf := range mergeFamilies(mfs, nil) {
+	for _, mf := range mfs {
 		var dst *[]Series
 		switch mf.GetName() {
-		case InvocationFamily:
+		case metrics.InvocationFamily:
 			dst = &rec.Invocations
-		case DurationFamily:
+		case metrics.DurationFamily:
 			dst = &rec.Durations
-		case ModificationFamily:
+		case metrics.ModificationFamily:
 			dst = &rec.Modifications
+		case metrics.StageDurationFamily:
+			rec.StageDurations = histograms(mf)
+			continue
+		case metrics.CommandDurationFamily:
+			rec.CommandDurations = histograms(mf)
+			continue
 		default:
 			continue
 		}
@@ -64,7 +103,88 @@ func LoadRecord(path string) (*Record, error) {
 			*dst = append(*dst, s)
 		}
 	}
+	rec.Stages = stageSummaries(rec.StageDurations)
 	return rec, nil
+}
+
+func histograms(mf *dto.MetricFamily) []Histogram {
+	out := make([]Histogram, 0, len(mf.Metric))
+	for _, m := range mf.Metric {
+		h := m.GetHistogram()
+		x := Histogram{Labels: map[string]string{}, Count: h.GetSampleCount(), Sum: h.GetSampleSum(),
+			Buckets: map[string]uint64{"+Inf": h.GetSampleCount()}}
+		for _, l := range m.Label {
+			x.Labels[l.GetName()] = l.GetValue()
+		}
+		for _, b := range h.GetBucket() {
+			if ub := b.GetUpperBound(); !math.IsInf(ub, 1) {
+				x.Buckets[strconv.FormatFloat(ub, 'g', -1, 64)] = b.GetCumulativeCount()
+				x.bounds = append(x.bounds, ub)
+				x.counts = append(x.counts, b.GetCumulativeCount())
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// stageSummaries adds up the stage histograms of every version, platform
+// and CI, stage by stage, in the order of record.AllStageNames (the IPI
+// stages, then the agent ones); stages never observed are left out.
+func stageSummaries(hs []Histogram) []StageSummary {
+	out := []StageSummary{}
+	for _, st := range record.AllStageNames {
+		sum := Histogram{bounds: metrics.StageBounds, counts: make([]uint64, len(metrics.StageBounds))}
+		for _, h := range hs {
+			if h.Labels["stage"] != string(st) {
+				continue
+			}
+			sum.Count += h.Count
+			for i, ub := range metrics.StageBounds {
+				sum.counts[i] += h.cumulative(ub)
+			}
+		}
+		if sum.Count == 0 {
+			continue
+		}
+		p50, a50 := sum.quantile(0.5)
+		p90, a90 := sum.quantile(0.9)
+		out = append(out, StageSummary{Stage: string(st), Runs: sum.Count, P50: p50, P90: p90, Above: a50 || a90})
+	}
+	return out
+}
+
+// cumulative is the count at or below ub (the nearest bound below it when
+// the file has other bounds than the contract's).
+func (h Histogram) cumulative(ub float64) uint64 {
+	var n uint64
+	for i, b := range h.bounds {
+		if b <= ub {
+			n = h.counts[i]
+		}
+	}
+	return n
+}
+
+// quantile estimates the q-quantile as histogram_quantile does; above is
+// true when it falls beyond the last finite bound.
+func (h Histogram) quantile(q float64) (v float64, above bool) {
+	if h.Count == 0 || len(h.bounds) == 0 {
+		return 0, false
+	}
+	rank := q * float64(h.Count)
+	lower, prev := 0.0, uint64(0)
+	for i, ub := range h.bounds {
+		if float64(h.counts[i]) >= rank {
+			inBucket := h.counts[i] - prev
+			if inBucket == 0 {
+				return ub, false
+			}
+			return lower + (ub-lower)*(rank-float64(prev))/float64(inBucket), false
+		}
+		lower, prev = ub, h.counts[i]
+	}
+	return h.bounds[len(h.bounds)-1], true
 }
 
 // Show prints the local record at path for `install-metrics metrics show`:
@@ -74,7 +194,7 @@ func Show(w io.Writer, path, format string) error {
 	switch format {
 	case "", "table", "json":
 	case "prom":
-		mfs, err := ReadTextfile(path)
+		mfs, err := textfile.ReadFamilies(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -82,19 +202,19 @@ func Show(w io.Writer, path, format string) error {
 			return err
 		}
 		var ours []*dto.MetricFamily
-		for _, mf := range mergeFamilies(mfs, nil) {
-			if _, ok := familyLabels[mf.GetName()]; ok {
+		for _, mf := range mfs {
+			if metrics.Ours(mf.GetName()) {
 				ours = append(ours, mf)
 			}
 		}
-		data, err := encodeText(ours)
+		data, err := metrics.EncodeText(ours)
 		if err != nil {
 			return err
 		}
 		_, err = w.Write(data)
 		return err
 	default:
-		return fmt.Errorf("unknown format %q: use %s", format, strings.Join(ShowFormats, ", "))
+		return fmt.Errorf("unknown format %q: use %s", format, strings.Join(Formats, ", "))
 	}
 	rec, err := LoadRecord(path)
 	if err != nil {
@@ -211,6 +331,25 @@ func (r *Record) writeTable(w io.Writer) error {
 		}
 	}
 
+	if len(r.Stages) > 0 {
+		fmt.Fprintf(w, "\nStage durations timed by the log (all versions and platforms; p50 and p90 estimated from the buckets):\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "STAGE\tRUNS\tP50\tP90\n")
+		for _, st := range r.Stages {
+			p50, p90 := seconds(st.P50), seconds(st.P90)
+			if st.Above {
+				p90 = "> " + p90
+				if st.P50 == st.P90 {
+					p50 = "> " + p50
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", st.Stage, st.Runs, p50, p90)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintf(w, "\nModified assets (successful create cluster / create ignition-configs):\n")
 	if len(r.Modifications) == 0 {
 		_, err := fmt.Fprintf(w, "  none recorded\n")
@@ -237,7 +376,7 @@ func lastStage(s Series) record.StageName {
 
 // bucketList renders buckets in numeric order: "2.5×3 5×1".
 func bucketList(b map[string]float64) string {
-	keys := sortedKeys(b)
+	keys := metrics.SortedKeys(b)
 	slices.SortFunc(keys, func(x, y string) int {
 		fx, ex := strconv.ParseFloat(x, 64)
 		fy, ey := strconv.ParseFloat(y, 64)
@@ -257,4 +396,20 @@ func bucketList(b map[string]float64) string {
 		return "-"
 	}
 	return strings.Join(parts, " ")
+}
+
+// seconds renders a duration in seconds as people read it: 1m30s, 2h5m.
+func seconds(v float64) string {
+	d := time.Duration(math.Round(v)) * time.Second
+	if d >= time.Hour {
+		d = d.Round(time.Minute)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -1,29 +1,38 @@
-package push
+package statsd
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink"
 )
 
 // maxDatagram keeps each UDP datagram within a typical path MTU (the
 // DogStatsD client default); one invocation normally fits in one.
 const maxDatagram = 1432
 
-// statsd sends samples as StatsD counters with DogStatsD tags, the way
-// ironic-lib's statsd backend does (prefix.name, one non-blocking datagram),
-// so that prometheus/statsd_exporter turns the tags back into labels.
-type statsd struct {
-	sink SinkURL
-	dial dialFunc
+// StatsD sends counters as StatsD counters and histogram observations as
+// timers, with DogStatsD tags, the way ironic-lib's statsd backend does
+// (prefix.name, one non-blocking datagram), so that prometheus/statsd_exporter
+// turns the tags back into labels (and, with monitoring/statsd-mapping.yaml,
+// the timers into histograms with the contract's buckets).
+type StatsD struct {
+	sink sink.URL
+	dial sink.DialFunc
 }
 
-// Send implements Sink.
-func (s *statsd) Send(ctx context.Context, samples []Sample) error {
-	lines := StatsDLines(samples, s.sink.Prefix)
+// New returns the sink for the StatsD daemon at u; dial nil means net.Dialer.
+func New(u sink.URL, dial sink.DialFunc) *StatsD { return &StatsD{sink: u, dial: dial} }
+
+// Send implements sink.Sink.
+func (s *StatsD) Send(ctx context.Context, b sink.Batch) error {
+	lines := Lines(b.Samples, s.sink.Prefix)
 	network := "udp"
 	if s.sink.Scheme == "statsd+tcp" {
 		network = "tcp"
@@ -34,7 +43,7 @@ func (s *statsd) Send(ctx context.Context, samples []Sample) error {
 	}
 	conn, err := dial(ctx, network, s.sink.Addr)
 	if err != nil {
-		return notDelivered(dialReason(ctx, err))
+		return sink.NotDelivered(dialReason(ctx, err))
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -44,7 +53,7 @@ func (s *statsd) Send(ctx context.Context, samples []Sample) error {
 		for _, dgram := range packDatagrams(lines, maxDatagram) {
 			if _, err := conn.Write([]byte(dgram)); err != nil {
 				// A datagram is sent whole or not at all.
-				return notDelivered(fmt.Errorf("sending to %s: %w", s.sink.Addr, opErr(err)))
+				return sink.NotDelivered(fmt.Errorf("sending to %s: %w", s.sink.Addr, opErr(err)))
 			}
 		}
 		return nil
@@ -55,14 +64,14 @@ func (s *statsd) Send(ctx context.Context, samples []Sample) error {
 	case err == nil:
 		return nil
 	case n == 0:
-		return notDelivered(fmt.Errorf("sending to %s: %w", s.sink.Addr, opErr(err)))
+		return sink.NotDelivered(fmt.Errorf("sending to %s: %w", s.sink.Addr, opErr(err)))
 	default:
 		return fmt.Errorf("connection to %s failed after %d of %d bytes (%w); the samples may have been counted, so they are not resent", s.sink.Addr, n, len(payload), opErr(err))
 	}
 }
 
 func dialReason(ctx context.Context, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || sink.IsTimeout(err) {
 		return errors.New("no connection before --metrics-timeout ran out")
 	}
 	return opErr(err)
@@ -78,36 +87,42 @@ func opErr(err error) error {
 	return err
 }
 
-// StatsDLines renders samples as DogStatsD counter lines,
-// "[prefix.]NAME:VALUE|c|#label:value,...", in the schema's label order.
+// Lines renders samples as DogStatsD lines in the schema's label order:
+// a counter as "[prefix.]NAME:VALUE|c|#label:value,...", a histogram
+// observation as a timer in milliseconds, "[prefix.]NAME:MS|ms|#...".
 // Empty label values are left out (in PromQL an empty label equals an absent
 // one). A joined asset list becomes one line per asset: a tag value cannot
 // hold a comma. A value that could break the line format becomes "other".
-func StatsDLines(samples []Sample, prefix string) []string {
+func Lines(samples []metrics.Sample, prefix string) []string {
 	var out []string
 	for _, s := range samples {
 		name := s.Name
 		if prefix != "" {
 			name = prefix + "." + s.Name
 		}
-		value := strconv.FormatFloat(s.Value, 'f', -1, 64)
-		if s.Name == ModificationFamily && strings.Contains(s.Label("asset"), ",") {
+		typ, value := "c", s.Value
+		if s.Kind == metrics.Histogram {
+			typ, value = "ms", math.Round(s.Value*1e6)/1e3 // whole microseconds
+		}
+		v := strconv.FormatFloat(value, 'f', -1, 64)
+		if s.Name == metrics.ModificationFamily && strings.Contains(s.Label("asset"), ",") {
 			for _, a := range strings.Split(s.Label("asset"), ",") {
-				out = append(out, statsdLine(name, value, []Label{{"asset", a}}))
+				out = append(out, line(name, v, typ, []metrics.Label{{Name: "asset", Value: a}}))
 			}
 			continue
 		}
-		out = append(out, statsdLine(name, value, s.Labels))
+		out = append(out, line(name, v, typ, s.Labels))
 	}
 	return out
 }
 
-func statsdLine(name, value string, labels []Label) string {
+func line(name, value, typ string, labels []metrics.Label) string {
 	var b strings.Builder
 	b.WriteString(name)
 	b.WriteByte(':')
 	b.WriteString(value)
-	b.WriteString("|c")
+	b.WriteByte('|')
+	b.WriteString(typ)
 	sep := "|#"
 	for _, l := range labels {
 		if l.Value == "" {
@@ -115,7 +130,7 @@ func statsdLine(name, value string, labels []Label) string {
 		}
 		v := l.Value
 		if strings.ContainsAny(v, ",|#\n\r: ") {
-			v = Other
+			v = metrics.Other
 		}
 		b.WriteString(sep)
 		b.WriteString(l.Name)

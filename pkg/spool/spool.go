@@ -1,4 +1,4 @@
-package push
+package spool
 
 import (
 	"crypto/rand"
@@ -15,96 +15,115 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink"
 )
 
 // Spool bounds: beyond them the oldest pushes are dropped, with a warning.
 const (
-	DefaultSpoolEntries = 1000
-	DefaultSpoolBytes   = 10 << 20
-	DefaultSpoolAge     = 30 * 24 * time.Hour
+	DefaultEntries = 1000
+	DefaultBytes   = 10 << 20
+	DefaultAge     = 30 * 24 * time.Hour
 )
 
-// SpoolLimits bound the spool; zero fields mean the defaults.
-type SpoolLimits struct {
+// Limits bound the spool; zero fields mean the defaults.
+type Limits struct {
 	MaxEntries int
 	MaxBytes   int64
 	MaxAge     time.Duration
 }
 
-func (l SpoolLimits) withDefaults() SpoolLimits {
+func (l Limits) withDefaults() Limits {
 	if l.MaxEntries <= 0 {
-		l.MaxEntries = DefaultSpoolEntries
+		l.MaxEntries = DefaultEntries
 	}
 	if l.MaxBytes <= 0 {
-		l.MaxBytes = DefaultSpoolBytes
+		l.MaxBytes = DefaultBytes
 	}
 	if l.MaxAge <= 0 {
-		l.MaxAge = DefaultSpoolAge
+		l.MaxAge = DefaultAge
 	}
 	return l
 }
 
 const (
-	spoolVersion   = 1
+	// Version is what entries are written with: 2 holds a sink.Batch
+	// (samples of both kinds and, when present, the invocation); entries of
+	// version 1 (counter samples only) are still read and flushed.
+	Version        = 2
 	maxSpoolEntry  = 1 << 20 // one entry is a few hundred bytes
 	maxCorrupt     = 100
 	claimStaleness = 10 * time.Minute // a claim older than this belongs to a dead process
 	tempStaleness  = time.Hour
 )
 
-// spoolEntry is one spooled push: where it goes and what. No credential:
-// those come from the flags at flush time.
-type spoolEntry struct {
+// Entry is one spooled push: where it goes and what. No credential: those
+// come from the flags at flush time.
+type Entry struct {
 	Version int       `json:"version"`
 	Sink    string    `json:"sink"`
 	Created time.Time `json:"created"`
-	Samples []Sample  `json:"samples"`
+	sink.Batch
 }
 
-// spool keeps pushes that provably did not arrive, one 0600 JSON file each
+// Spool keeps pushes that provably did not arrive, one 0600 JSON file each
 // in a 0700 directory. File names start with the creation time in
 // nanoseconds, so name order is age order. A sender claims an entry by
 // renaming it (only one process can win the rename), so two invocations
 // flushing at once never send the same entry twice.
-type spool struct {
+type Spool struct {
 	dir    string
-	limits SpoolLimits
+	limits Limits
 	now    func() time.Time
 }
 
+// New returns the spool in dir (created on the first Add); zero limits are
+// the defaults, now nil is time.Now.
+func New(dir string, limits Limits, now func() time.Time) *Spool {
+	if now == nil {
+		now = time.Now
+	}
+	return &Spool{dir: dir, limits: limits.withDefaults(), now: now}
+}
+
+// Dir is the spool's directory.
+func (sp *Spool) Dir() string { return sp.dir }
+
 // ensureDir creates the spool directory 0700 (tightening an existing one).
-func (sp *spool) ensureDir() error {
+func (sp *Spool) ensureDir() error {
 	if err := os.MkdirAll(sp.dir, 0o700); err != nil {
-		return fmt.Errorf("creating spool %s: %w", sp.dir, errnoOf(err))
+		return fmt.Errorf("creating spool %s: %w", sp.dir, sink.ErrnoOf(err))
 	}
 	fi, err := os.Lstat(sp.dir)
 	if err != nil {
-		return fmt.Errorf("spool %s: %w", sp.dir, errnoOf(err))
+		return fmt.Errorf("spool %s: %w", sp.dir, sink.ErrnoOf(err))
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("spool %s is not a directory", sp.dir)
 	}
 	if fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(sp.dir, 0o700); err != nil {
-			return fmt.Errorf("spool %s: %w", sp.dir, errnoOf(err))
+			return fmt.Errorf("spool %s: %w", sp.dir, sink.ErrnoOf(err))
 		}
 	}
 	return nil
 }
 
-// add stores one push for sink. It returns the warnings of pruning.
-func (sp *spool) add(sink string, samples []Sample) ([]error, error) {
+// Add stores one push for sinkURL (canonical form). It returns the warnings
+// of pruning.
+func (sp *Spool) Add(sinkURL string, b sink.Batch) ([]error, error) {
 	if err := sp.ensureDir(); err != nil {
 		return nil, err
 	}
 	now := sp.now()
-	data, err := json.Marshal(spoolEntry{Version: spoolVersion, Sink: sink, Created: now.UTC(), Samples: samples})
+	data, err := json.Marshal(Entry{Version: Version, Sink: sinkURL, Created: now.UTC(), Batch: b})
 	if err != nil {
 		return nil, fmt.Errorf("encoding a spool entry: %w", err)
 	}
 	f, err := os.CreateTemp(sp.dir, ".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("writing to spool %s: %w", sp.dir, errnoOf(err))
+		return nil, fmt.Errorf("writing to spool %s: %w", sp.dir, sink.ErrnoOf(err))
 	}
 	tmp := f.Name()
 	_, werr := f.Write(data)
@@ -115,14 +134,14 @@ func (sp *spool) add(sink string, samples []Sample) ([]error, error) {
 		werr = cerr
 	}
 	if werr == nil {
-		werr = os.Rename(tmp, filepath.Join(sp.dir, entryName(now, sink)))
+		werr = os.Rename(tmp, filepath.Join(sp.dir, entryName(now, sinkURL)))
 	}
 	if werr != nil {
 		_ = os.Remove(tmp)
-		return nil, fmt.Errorf("writing to spool %s: %w", sp.dir, errnoOf(werr))
+		return nil, fmt.Errorf("writing to spool %s: %w", sp.dir, sink.ErrnoOf(werr))
 	}
-	syncDir(sp.dir)
-	return sp.prune(), nil
+	sink.SyncDir(sp.dir)
+	return sp.Prune(), nil
 }
 
 // entryName is <creation time in ns>-<sink hash>-<random>.json: name order
@@ -130,16 +149,17 @@ func (sp *spool) add(sink string, samples []Sample) ([]error, error) {
 func entryName(t time.Time, sink string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%020d-%s-%s.json", t.UnixNano(), sinkHash(sink), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%020d-%s-%s.json", t.UnixNano(), SinkHash(sink), hex.EncodeToString(b[:]))
 }
 
-func sinkHash(sink string) string {
-	h := sha256.Sum256([]byte(sink))
+// SinkHash is the sink part of an entry's name.
+func SinkHash(sinkURL string) string {
+	h := sha256.Sum256([]byte(sinkURL))
 	return hex.EncodeToString(h[:4])
 }
 
-// entrySinkHash reads the sink hash from an entry's name.
-func entrySinkHash(name string) string {
+// EntrySinkHash reads the sink hash from an entry's name.
+func EntrySinkHash(name string) string {
 	parts := strings.SplitN(name, "-", 3)
 	if len(parts) != 3 {
 		return ""
@@ -160,14 +180,14 @@ func entryTime(name string) (time.Time, bool) {
 	return time.Unix(0, n), true
 }
 
-// list returns the entry names, oldest first.
-func (sp *spool) list() ([]string, error) {
+// List returns the entry names, oldest first.
+func (sp *Spool) List() ([]string, error) {
 	des, err := os.ReadDir(sp.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading spool %s: %w", sp.dir, errnoOf(err))
+		return nil, fmt.Errorf("reading spool %s: %w", sp.dir, sink.ErrnoOf(err))
 	}
 	var out []string
 	for _, de := range des {
@@ -179,11 +199,11 @@ func (sp *spool) list() ([]string, error) {
 	return out, nil
 }
 
-// prune enforces the limits: entries older than MaxAge go, then the oldest
+// Prune enforces the limits: entries older than MaxAge go, then the oldest
 // until at most MaxEntries and MaxBytes remain; stale claims of dead
 // processes are dropped (their push may have arrived), and so are left-over
 // temporary files and old corrupt entries. It says what it dropped.
-func (sp *spool) prune() []error {
+func (sp *Spool) Prune() []error {
 	des, err := os.ReadDir(sp.dir)
 	if err != nil {
 		return nil
@@ -270,9 +290,9 @@ func claimTime(name string) (time.Time, bool) {
 	return time.Unix(0, n), true
 }
 
-// claim takes an entry for sending by renaming it; false when another
+// Claim takes an entry for sending by renaming it; false when another
 // process took it first.
-func (sp *spool) claim(name string) (string, bool) {
+func (sp *Spool) Claim(name string) (string, bool) {
 	claimed := fmt.Sprintf("%s.claim-%d-%d", name, sp.now().UnixNano(), os.Getpid())
 	if err := os.Rename(filepath.Join(sp.dir, name), filepath.Join(sp.dir, claimed)); err != nil {
 		return "", false
@@ -280,21 +300,21 @@ func (sp *spool) claim(name string) (string, bool) {
 	return claimed, true
 }
 
-// release puts a claimed entry back (it provably did not arrive).
-func (sp *spool) release(claimed, name string) {
+// Release puts a claimed entry back (it provably did not arrive).
+func (sp *Spool) Release(claimed, name string) {
 	_ = os.Rename(filepath.Join(sp.dir, claimed), filepath.Join(sp.dir, name))
 }
 
-// done removes a claimed entry (sent, rejected or possibly arrived).
-func (sp *spool) done(claimed string) {
+// Done removes a claimed entry (sent, rejected or possibly arrived).
+func (sp *Spool) Done(claimed string) {
 	_ = os.Remove(filepath.Join(sp.dir, claimed))
 }
 
-// read loads and validates an entry: a known version, a valid sink URL in
+// Read loads and validates an entry: a known version, a valid sink URL in
 // canonical form, and samples that pass ValidSample. Anything else is
 // corrupt.
-func (sp *spool) read(name string) (spoolEntry, error) {
-	var e spoolEntry
+func (sp *Spool) Read(name string) (Entry, error) {
+	var e Entry
 	f, err := os.Open(filepath.Join(sp.dir, name))
 	if err != nil {
 		return e, err
@@ -304,8 +324,8 @@ func (sp *spool) read(name string) (spoolEntry, error) {
 	if err != nil {
 		return e, err
 	}
-	corrupt := func(reason string) (spoolEntry, error) {
-		return spoolEntry{}, &CorruptError{Path: filepath.Join(sp.dir, name), Reason: reason}
+	corrupt := func(reason string) (Entry, error) {
+		return Entry{}, &sink.CorruptError{What: "spool entry", Path: filepath.Join(sp.dir, name), Reason: reason}
 	}
 	if len(data) > maxSpoolEntry {
 		return corrupt("too large")
@@ -313,27 +333,33 @@ func (sp *spool) read(name string) (spoolEntry, error) {
 	if err := json.Unmarshal(data, &e); err != nil {
 		return corrupt("not JSON")
 	}
-	if e.Version != spoolVersion {
+	if e.Version != 1 && e.Version != Version {
 		return corrupt(fmt.Sprintf("unknown version %d", e.Version))
 	}
-	s, err := ParseSink(e.Sink)
-	if err != nil || s.String() != e.Sink || sinkHash(e.Sink) != entrySinkHash(name) {
+	if e.Version == 1 && e.Invocation != nil {
+		return corrupt("an invocation in a version 1 entry")
+	}
+	s, err := sink.Parse(e.Sink)
+	if err != nil || s.String() != e.Sink || SinkHash(e.Sink) != EntrySinkHash(name) {
 		return corrupt("bad sink URL")
 	}
 	if len(e.Samples) == 0 || len(e.Samples) > 10000 {
 		return corrupt("no samples")
 	}
 	for _, smp := range e.Samples {
-		if !ValidSample(smp) {
+		if e.Version == 1 && smp.Kind != metrics.Counter {
+			return corrupt("a histogram in a version 1 entry")
+		}
+		if !metrics.ValidSample(smp) {
 			return corrupt("a sample outside the schema's closed sets")
 		}
 	}
 	return e, nil
 }
 
-// moveAside renames a corrupt entry so it is never retried; prune removes
+// MoveAside renames a corrupt entry so it is never retried; prune removes
 // it once old.
-func (sp *spool) moveAside(name string) string {
+func (sp *Spool) MoveAside(name string) string {
 	base, _, _ := strings.Cut(name, ".json")
 	aside := base + ".corrupt"
 	_ = os.Rename(filepath.Join(sp.dir, name), filepath.Join(sp.dir, aside))

@@ -1,4 +1,4 @@
-package push
+package textfile
 
 import (
 	"bytes"
@@ -21,30 +21,33 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"golang.org/x/sys/unix"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink"
 )
 
 // maxTextfile is the largest textfile read back; a larger one is treated as
 // corrupt (ours stays far smaller: one line per distinct label set).
 const maxTextfile = 64 << 20
 
-// textfile keeps counters summed across invocations in a Prometheus text
+// Textfile keeps counters and histograms summed across invocations in a Prometheus text
 // file, as node_exporter's textfile collector reads them. Concurrent
 // invocations are serialised by an flock on PATH.lock; the file is replaced
 // by an fsynced temporary file and an atomic rename, so a reader sees the old
 // or the new file and no update is lost.
-type textfile struct {
+type Textfile struct {
 	path string
 	now  func() time.Time
 	// note receives a warning that does not make the write fail (a corrupt
 	// file moved aside).
 	note func(error)
-	// createTemp is os.CreateTemp; tests replace it to simulate a full or
+	// CreateTemp is os.CreateTemp; tests replace it to simulate a full or
 	// read-only file system.
-	createTemp func(dir, pattern string) (tempFile, error)
+	CreateTemp func(dir, pattern string) (TempFile, error)
 }
 
-// tempFile is the part of *os.File the textfile writer uses.
-type tempFile interface {
+// TempFile is the part of *os.File the textfile writer uses.
+type TempFile interface {
 	io.Writer
 	Name() string
 	Chmod(mode os.FileMode) error
@@ -52,38 +55,45 @@ type tempFile interface {
 	Close() error
 }
 
-func newTextfile(path string, now func() time.Time, note func(error)) *textfile {
-	return &textfile{path: path, now: now, note: note,
-		createTemp: func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }}
+// New returns the sink for the textfile at path; now is the clock (for the
+// name of a corrupt file moved aside) and note, when set, receives warnings
+// that do not make a write fail.
+func New(path string, now func() time.Time, note func(error)) *Textfile {
+	if now == nil {
+		now = time.Now
+	}
+	return &Textfile{path: path, now: now, note: note,
+		CreateTemp: func(dir, pattern string) (TempFile, error) { return os.CreateTemp(dir, pattern) }}
 }
 
-// Send implements Sink: it adds samples to the counters in the file.
-func (t *textfile) Send(ctx context.Context, samples []Sample) error {
-	mfs, err := gather(samples)
+// Send implements sink.Sink: it adds the batch's counters and histogram
+// observations to the series in the file.
+func (t *Textfile) Send(ctx context.Context, b sink.Batch) error {
+	mfs, err := metrics.Gather(b.Samples)
 	if err != nil {
 		return err
 	}
-	if err := checkTextfilePath(t.path); err != nil {
-		return notDelivered(err)
+	if err := CheckPath(t.path); err != nil {
+		return sink.NotDelivered(err)
 	}
 	dir := filepath.Dir(t.path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return notDelivered(fmt.Errorf("creating the textfile's directory: %w", cleanPathErr(err)))
+		return sink.NotDelivered(fmt.Errorf("creating the textfile's directory: %w", sink.CleanPathErr(err)))
 	}
 	unlock, err := lockFile(ctx, t.path+".lock")
 	if err != nil {
-		return notDelivered(err)
+		return sink.NotDelivered(err)
 	}
 	defer unlock()
-	if err := checkTextfilePath(t.path); err != nil {
-		return notDelivered(err)
+	if err := CheckPath(t.path); err != nil {
+		return sink.NotDelivered(err)
 	}
 	data, err := readTextfileBytes(t.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		data = nil
 	case err != nil:
-		return notDelivered(err)
+		return sink.NotDelivered(err)
 	}
 	// Fast path: a file we wrote, unchanged since (its checksum says so),
 	// that already holds every series: add in place, no parsing.
@@ -94,20 +104,20 @@ func (t *textfile) Send(ctx context.Context, samples []Sample) error {
 	}
 	current, err := parseText(t.path, data)
 	if err != nil {
-		var ce *CorruptError
+		var ce *sink.CorruptError
 		if !errors.As(err, &ce) {
-			return notDelivered(err)
+			return sink.NotDelivered(err)
 		}
 		aside, mvErr := moveAside(t.path, t.now())
 		if mvErr != nil {
-			return notDelivered(fmt.Errorf("textfile %s is corrupt (%s) and cannot be moved aside: %w", t.path, ce.Reason, cleanPathErr(mvErr)))
+			return sink.NotDelivered(fmt.Errorf("textfile %s is corrupt (%s) and cannot be moved aside: %w", t.path, ce.Reason, sink.CleanPathErr(mvErr)))
 		}
 		if t.note != nil {
 			t.note(fmt.Errorf("textfile %s was corrupt (%s): moved aside to %s, started a fresh one", t.path, ce.Reason, filepath.Base(aside)))
 		}
 		current = nil
 	}
-	out, err := encodeText(mergeFamilies(current, mfs))
+	out, err := metrics.EncodeText(mergeFamilies(current, mfs))
 	if err != nil {
 		return err
 	}
@@ -148,51 +158,71 @@ func verifiedBody(data []byte) ([]byte, bool) {
 	return body, true
 }
 
-// addInPlace adds the counters of add to the lines of body, a canonical
-// exposition text we wrote (sorted, labels sorted, one line per series).
-// It returns false, and the caller parses the file, when a series is not
-// there yet or a line is not what it expects.
+// addInPlace adds the counters and histograms of add to the lines of body,
+// a canonical exposition text we wrote (sorted, labels sorted, one line per
+// sample, a histogram's lines together: buckets by le, _sum, _count). Each
+// series of add is rendered the same way; its first line is looked up in
+// body and the others must follow it. It returns false, and the caller
+// parses the file, when a series is not there yet or a line is not what it
+// expects.
 func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 	type edit struct {
 		start, end int // the value's bytes
 		value      string
 	}
 	var edits []edit
-	var line bytes.Buffer
+	var text bytes.Buffer
+	needle := make([]byte, 0, 256)
 	for _, mf := range add {
-		if mf.GetType() != dto.MetricType_COUNTER {
+		switch mf.GetType() {
+		case dto.MetricType_COUNTER, dto.MetricType_HISTOGRAM:
+		default:
 			return nil, false
 		}
 		for _, m := range mf.Metric {
-			line.Reset()
-			line.WriteByte('\n')
-			one := &dto.MetricFamily{Name: mf.Name, Type: mf.Type, Metric: []*dto.Metric{{Label: m.Label, Counter: &dto.Counter{Value: new(float64)}}}}
-			var text bytes.Buffer
+			text.Reset()
+			one := &dto.MetricFamily{Name: mf.Name, Type: mf.Type, Metric: []*dto.Metric{m}}
 			if _, err := expfmt.MetricFamilyToText(&text, one); err != nil {
 				return nil, false
 			}
-			sample := text.Bytes()
-			sample = sample[bytes.LastIndex(bytes.TrimSuffix(sample, []byte{'\n'}), []byte{'\n'})+1:]
-			sp := bytes.LastIndexByte(sample, ' ')
-			if sp < 0 {
-				return nil, false
+			pos := -1 // where the next line must start in body
+			for line := range bytes.Lines(text.Bytes()) {
+				if len(line) == 0 || line[0] == '#' {
+					continue
+				}
+				line = bytes.TrimSuffix(line, []byte{'\n'})
+				sp := bytes.LastIndexByte(line, ' ')
+				if sp < 0 {
+					return nil, false
+				}
+				key, addText := line[:sp+1], line[sp+1:] // "name{labels} ", "value"
+				var start int
+				if pos < 0 {
+					needle = append(append(needle[:0], '\n'), key...)
+					i := bytes.Index(body, needle)
+					if i < 0 {
+						return nil, false
+					}
+					start = i + len(needle)
+				} else {
+					if !bytes.HasPrefix(body[pos:], key) {
+						return nil, false
+					}
+					start = pos + len(key)
+				}
+				end := bytes.IndexByte(body[start:], '\n')
+				if end < 0 {
+					return nil, false
+				}
+				end += start
+				old, err1 := strconv.ParseFloat(string(body[start:end]), 64)
+				inc, err2 := strconv.ParseFloat(string(addText), 64)
+				if err1 != nil || err2 != nil || old < 0 || math.IsInf(old, 0) || math.IsNaN(old) {
+					return nil, false
+				}
+				edits = append(edits, edit{start, end, strconv.FormatFloat(old+inc, 'g', -1, 64)})
+				pos = end + 1
 			}
-			line.Write(sample[:sp+1]) // "\nname{labels} "
-			i := bytes.Index(body, line.Bytes())
-			if i < 0 {
-				return nil, false
-			}
-			start := i + line.Len()
-			end := bytes.IndexByte(body[start:], '\n')
-			if end < 0 {
-				return nil, false
-			}
-			end += start
-			old, err := strconv.ParseFloat(string(body[start:end]), 64)
-			if err != nil || old < 0 || math.IsInf(old, 0) || math.IsNaN(old) {
-				return nil, false
-			}
-			edits = append(edits, edit{start, end, strconv.FormatFloat(old+m.GetCounter().GetValue(), 'g', -1, 64)})
 		}
 	}
 	slices.SortFunc(edits, func(a, b edit) int { return a.start - b.start })
@@ -211,11 +241,11 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 
 // replace writes data to a temporary file beside the textfile, fsyncs it
 // and renames it into place. On any failure the old file is untouched.
-func (t *textfile) replace(data []byte) (err error) {
+func (t *Textfile) replace(data []byte) (err error) {
 	dir := filepath.Dir(t.path)
-	f, err := t.createTemp(dir, "."+filepath.Base(t.path)+".tmp-*")
+	f, err := t.CreateTemp(dir, "."+filepath.Base(t.path)+".tmp-*")
 	if err != nil {
-		return notDelivered(fmt.Errorf("cannot create a file in %s: %w", dir, errnoOf(err)))
+		return sink.NotDelivered(fmt.Errorf("cannot create a file in %s: %w", dir, sink.ErrnoOf(err)))
 	}
 	tmp := f.Name()
 	defer func() {
@@ -225,54 +255,34 @@ func (t *textfile) replace(data []byte) (err error) {
 		}
 	}()
 	if _, err := f.Write(data); err != nil {
-		return notDelivered(fmt.Errorf("writing textfile %s: %w", t.path, errnoOf(err)))
+		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", t.path, sink.ErrnoOf(err)))
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return notDelivered(fmt.Errorf("writing textfile %s: %w", t.path, errnoOf(err)))
+		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", t.path, sink.ErrnoOf(err)))
 	}
 	if err := f.Sync(); err != nil {
-		return notDelivered(fmt.Errorf("writing textfile %s: %w", t.path, errnoOf(err)))
+		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", t.path, sink.ErrnoOf(err)))
 	}
 	if err := f.Close(); err != nil {
-		return notDelivered(fmt.Errorf("writing textfile %s: %w", t.path, errnoOf(err)))
+		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", t.path, sink.ErrnoOf(err)))
 	}
 	if err := os.Rename(tmp, t.path); err != nil {
-		return notDelivered(fmt.Errorf("replacing textfile %s: %w", t.path, errnoOf(err)))
+		return sink.NotDelivered(fmt.Errorf("replacing textfile %s: %w", t.path, sink.ErrnoOf(err)))
 	}
-	syncDir(dir)
+	sink.SyncDir(dir)
 	return nil
 }
 
-// errnoOf drops the temporary file's name from an error.
-func errnoOf(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-}
-
-// checkTextfilePath refuses a textfile path that is a symbolic link (the
+// CheckPath refuses a textfile path that is a symbolic link (the
 // rename would replace the link, not its target), a directory or a special
 // file. A missing file is fine.
-func checkTextfilePath(path string) error {
+func CheckPath(path string) error {
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("textfile %s: %w", path, errnoOf(err))
+		return fmt.Errorf("textfile %s: %w", path, sink.ErrnoOf(err))
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return fmt.Errorf("textfile %s is a symbolic link: install-metrics replaces the file atomically and does not follow links; name the real file in --metrics-sink", path)
 	case fi.IsDir():
@@ -346,21 +356,11 @@ func moveAside(path string, now time.Time) (string, error) {
 	return "", fmt.Errorf("too many corrupt copies of %s", path)
 }
 
-// CorruptError says a textfile cannot be read as ours.
-type CorruptError struct {
-	Path   string
-	Reason string
-}
-
-func (e *CorruptError) Error() string {
-	return fmt.Sprintf("textfile %s is corrupt: %s", e.Path, e.Reason)
-}
-
-// ReadTextfile parses a textfile with expfmt's text parser. A missing file
+// Read parses a textfile with expfmt's text parser. A missing file
 // returns an error wrapping fs.ErrNotExist; one that is not valid exposition
 // text, holds our families with another type, or holds negative or
 // non-finite counters returns a *CorruptError. Timestamps are dropped.
-func ReadTextfile(path string) (map[string]*dto.MetricFamily, error) {
+func Read(path string) (map[string]*dto.MetricFamily, error) {
 	data, err := readTextfileBytes(path)
 	if err != nil {
 		return nil, err
@@ -385,10 +385,10 @@ func readTextfileBytes(path string) ([]byte, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxTextfile+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading textfile %s: %w", path, errnoOf(err))
+		return nil, fmt.Errorf("reading textfile %s: %w", path, sink.ErrnoOf(err))
 	}
 	if len(data) > maxTextfile {
-		return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("larger than %d MiB", maxTextfile>>20)}
+		return nil, &sink.CorruptError{Path: path, Reason: fmt.Sprintf("larger than %d MiB", maxTextfile>>20)}
 	}
 	return data, nil
 }
@@ -397,20 +397,31 @@ func parseText(path string, data []byte) (map[string]*dto.MetricFamily, error) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	mfs, err := p.TextToMetricFamilies(bytes.NewReader(data))
 	if err != nil {
-		return nil, &CorruptError{Path: path, Reason: oneLine(err.Error(), 160)}
+		return nil, &sink.CorruptError{Path: path, Reason: sink.OneLine(err.Error(), 160)}
 	}
 	for name, mf := range mfs {
-		_, ours := familyLabels[name]
-		if ours && mf.GetType() != dto.MetricType_COUNTER {
-			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("%s is a %s, not a counter", name, strings.ToLower(mf.GetType().String()))}
+		ours := metrics.Ours(name)
+		want := dto.MetricType_COUNTER
+		if metrics.KindOf(name) == metrics.Histogram {
+			want = dto.MetricType_HISTOGRAM
+		}
+		if ours && mf.GetType() != want {
+			return nil, &sink.CorruptError{Path: path, Reason: fmt.Sprintf("%s is a %s, not a %s", name, strings.ToLower(mf.GetType().String()), strings.ToLower(want.String()))}
 		}
 		for _, m := range mf.Metric {
 			m.TimestampMs = nil
-			if ours {
-				v := m.GetCounter().GetValue()
-				if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("%s has the value %v", name, v)}
+			if !ours {
+				continue
+			}
+			if want == dto.MetricType_HISTOGRAM {
+				if err := metrics.CheckHistogram(m.GetHistogram()); err != nil {
+					return nil, &sink.CorruptError{Path: path, Reason: fmt.Sprintf("%s: %v", name, err)}
 				}
+				continue
+			}
+			v := m.GetCounter().GetValue()
+			if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, &sink.CorruptError{Path: path, Reason: fmt.Sprintf("%s has the value %v", name, v)}
 			}
 		}
 	}
@@ -429,9 +440,9 @@ func labelKey(m *dto.Metric) string {
 	return strings.Join(pairs, "\x00")
 }
 
-// mergeFamilies adds the counters of add to current and returns every
+// mergeFamilies adds the counters and histograms of add to current and returns every
 // family sorted by name, each metric's labels sorted by name and the metrics
-// sorted by labels: a stable file that diffs well. Counters with the same
+// sorted by labels: a stable file that diffs well. Series with the same
 // labels are summed (duplicated lines in current included).
 func mergeFamilies(current map[string]*dto.MetricFamily, add []*dto.MetricFamily) []*dto.MetricFamily {
 	all := make(map[string]*dto.MetricFamily, len(current)+len(add))
@@ -450,10 +461,13 @@ func mergeFamilies(current map[string]*dto.MetricFamily, add []*dto.MetricFamily
 		cur.Metric = append(cur.Metric, mf.Metric...)
 	}
 	out := make([]*dto.MetricFamily, 0, len(all))
-	for _, name := range sortedKeys(all) {
+	for _, name := range metrics.SortedKeys(all) {
 		mf := all[name]
-		if mf.GetType() == dto.MetricType_COUNTER {
+		switch mf.GetType() {
+		case dto.MetricType_COUNTER:
 			mf.Metric = sumCounters(mf.Metric)
+		case dto.MetricType_HISTOGRAM:
+			mf.Metric = sumHistograms(mf.Metric)
 		}
 		type keyed struct {
 			key string
@@ -489,4 +503,81 @@ func sumCounters(ms []*dto.Metric) []*dto.Metric {
 		out = append(out, &dto.Metric{Label: m.Label, Counter: &dto.Counter{Value: &v}})
 	}
 	return out
+}
+
+// sumHistograms merges histograms with the same label set: _count and _sum
+// added, cumulative bucket counts added bound by bound (ours always have the
+// contract's bounds; a bound only one side has keeps its count).
+func sumHistograms(ms []*dto.Metric) []*dto.Metric {
+	index := make(map[string]int, len(ms))
+	out := make([]*dto.Metric, 0, len(ms))
+	for _, m := range ms {
+		k := labelKey(m)
+		h := m.GetHistogram()
+		i, ok := index[k]
+		if !ok {
+			index[k] = len(out)
+			out = append(out, &dto.Metric{Label: m.Label, Histogram: &dto.Histogram{
+				SampleCount: proto(h.GetSampleCount()), SampleSum: proto(h.GetSampleSum()), Bucket: h.GetBucket()}})
+			continue
+		}
+		cur := out[i].Histogram
+		cur.SampleCount = proto(cur.GetSampleCount() + h.GetSampleCount())
+		cur.SampleSum = proto(cur.GetSampleSum() + h.GetSampleSum())
+		cur.Bucket = addBuckets(cur.GetBucket(), h.GetBucket())
+	}
+	return out
+}
+
+// addBuckets adds cumulative counts bound by bound. The +Inf bucket is left
+// out: a parsed file has it, a gathered histogram does not, and the encoder
+// writes it from _count.
+func addBuckets(a, b []*dto.Bucket) []*dto.Bucket {
+	counts := make(map[float64]uint64, len(a))
+	for _, x := range slices.Concat(a, b) {
+		if !math.IsInf(x.GetUpperBound(), 1) {
+			counts[x.GetUpperBound()] += x.GetCumulativeCount()
+		}
+	}
+	bounds := make([]float64, 0, len(counts))
+	for ub := range counts {
+		bounds = append(bounds, ub)
+	}
+	slices.Sort(bounds)
+	out := make([]*dto.Bucket, len(bounds))
+	for i, ub := range bounds {
+		out[i] = &dto.Bucket{UpperBound: proto(ub), CumulativeCount: proto(counts[ub])}
+	}
+	return out
+}
+
+func proto[T any](v T) *T { return &v }
+
+// ReadFamilies reads the textfile and returns every family sorted by name,
+// each series once (duplicated series summed) with its labels sorted, as
+// `metrics show` prints them. A missing file returns an error wrapping
+// fs.ErrNotExist; an unreadable one a *sink.CorruptError.
+func ReadFamilies(path string) ([]*dto.MetricFamily, error) {
+	mfs, err := Read(path)
+	if err != nil {
+		return nil, err
+	}
+	return mergeFamilies(mfs, nil), nil
+}
+
+// Canonical is the textfile that holds exactly samples, as Send writes it
+// into an empty file (checksum line included).
+func Canonical(samples []metrics.Sample) ([]byte, error) {
+	body, err := metrics.Text(samples)
+	if err != nil {
+		return nil, err
+	}
+	return withChecksum(body), nil
+}
+
+// Verified reports whether data is a textfile we wrote and nobody changed
+// since (its checksum line matches).
+func Verified(data []byte) bool {
+	_, ok := verifiedBody(data)
+	return ok
 }

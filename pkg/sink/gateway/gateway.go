@@ -1,4 +1,4 @@
-package push
+package gateway
 
 import (
 	"bytes"
@@ -19,39 +19,65 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/push"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink"
 )
+
+// defaultTimeout bounds a push whose context has no deadline.
+const defaultTimeout = 5 * time.Second
 
 // maxSecretFile bounds what is read from a token or basic-auth file.
 const maxSecretFile = 64 << 10
 
-// gateway pushes to an aggregation gateway with client_golang's push
-// package: POST {url}/metrics/job/install-metrics, text format, credentials
-// from the current flags, no redirects followed.
-type gateway struct {
-	sink       SinkURL
+// Options are a gateway's credentials and connection settings.
+type Options struct {
+	// Auth is how pushes are authenticated.
+	Auth Auth
+	// PullSecretToken is the Bearer token for AuthPullSecret.
+	PullSecretToken string
+	// CAFile is a PEM file of extra CA certificates, added to the system roots.
+	CAFile string
+	// Dial connects (nil: net.Dialer); tests replace it.
+	Dial sink.DialFunc
+}
+
+// Gateway pushes to an aggregation gateway with client_golang's push
+// package: POST {url}/metrics/job/install-metrics, text format (counters
+// and histograms), credentials from the current flags, no redirects
+// followed.
+type Gateway struct {
+	sink       sink.URL
 	auth       Auth
 	pullSecret string
 	caFile     string
-	dial       dialFunc
+	dial       sink.DialFunc
 }
 
-// dialFunc is net.Dialer.DialContext; tests replace it to simulate DNS
-// failures without leaving the machine.
-type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
-func newGateway(s SinkURL, c Config, dial dialFunc) *gateway {
-	return &gateway{sink: s, auth: c.Auth, pullSecret: c.PullSecretToken, caFile: c.CAFile, dial: dial}
+// New returns the sink for the gateway at u.
+func New(u sink.URL, o Options) *Gateway {
+	return &Gateway{sink: u, auth: o.Auth, pullSecret: o.PullSecretToken, caFile: o.CAFile, dial: o.Dial}
 }
 
-// Send implements Sink.
-func (g *gateway) Send(ctx context.Context, samples []Sample) error {
+// Preflight checks, without the network, that the credentials and the CA
+// file can be read.
+func (g *Gateway) Preflight() error {
+	if _, _, err := g.credentials(); err != nil {
+		return err
+	}
+	_, err := g.client(context.Background())
+	return err
+}
+
+// Send implements sink.Sink.
+func (g *Gateway) Send(ctx context.Context, b sink.Batch) error {
 	authz, secrets, err := g.credentials()
 	if err != nil {
-		return notDelivered(err)
+		return sink.NotDelivered(err)
 	}
 	client, err := g.client(ctx)
 	if err != nil {
-		return notDelivered(err)
+		return sink.NotDelivered(err)
 	}
 	defer client.CloseIdleConnections()
 	rec := &recorder{doer: client}
@@ -59,10 +85,10 @@ func (g *gateway) Send(ctx context.Context, samples []Sample) error {
 	if authz != "" {
 		hdr.Set("Authorization", authz)
 	}
-	err = push.New(g.sink.Endpoint, Job).
-		Collector(NewCollector(samples...)).
+	err = push.New(g.sink.Endpoint, sink.Job).
+		Collector(metrics.NewCollector(b.Samples...)).
 		Client(rec).
-		Format(textFormat).
+		Format(metrics.TextFormat).
 		Header(hdr).
 		AddContext(ctx)
 	return g.classify(ctx, err, rec, secrets)
@@ -70,7 +96,7 @@ func (g *gateway) Send(ctx context.Context, samples []Sample) error {
 
 // credentials returns the Authorization header value and the strings that
 // must never appear in a message.
-func (g *gateway) credentials() (string, []string, error) {
+func (g *Gateway) credentials() (string, []string, error) {
 	switch g.auth.Mode {
 	case AuthTokenFile:
 		line, err := readSecretLine(g.auth.Path, "token file")
@@ -106,12 +132,12 @@ func (g *gateway) credentials() (string, []string, error) {
 func readSecretLine(path, what string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", what, cleanPathErr(err))
+		return "", fmt.Errorf("reading %s: %w", what, sink.CleanPathErr(err))
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 	if err != nil {
-		return "", fmt.Errorf("reading %s %s: %w", what, path, cleanPathErr(err))
+		return "", fmt.Errorf("reading %s %s: %w", what, path, sink.CleanPathErr(err))
 	}
 	if len(data) > maxSecretFile {
 		return "", fmt.Errorf("%s %s is larger than %d KiB", what, path, maxSecretFile>>10)
@@ -132,17 +158,9 @@ func readSecretLine(path, what string) (string, error) {
 	return s, nil
 }
 
-func cleanPathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
-	}
-	return err
-}
-
 // client returns an HTTP client bounded by ctx's deadline that trusts the
 // system roots plus CAFile and never follows a redirect.
-func (g *gateway) client(ctx context.Context) (*http.Client, error) {
+func (g *Gateway) client(ctx context.Context) (*http.Client, error) {
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if g.caFile != "" {
 		pool, err := x509.SystemCertPool()
@@ -151,14 +169,14 @@ func (g *gateway) client(ctx context.Context) (*http.Client, error) {
 		}
 		pem, err := os.ReadFile(g.caFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading --metrics-ca-file: %w", cleanPathErr(err))
+			return nil, fmt.Errorf("reading --metrics-ca-file: %w", sink.CleanPathErr(err))
 		}
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("--metrics-ca-file %s holds no PEM certificate", g.caFile)
 		}
 		tlsConf.RootCAs = pool
 	}
-	timeout := DefaultTimeout
+	timeout := defaultTimeout
 	if d, ok := ctx.Deadline(); ok {
 		timeout = max(time.Until(d), time.Millisecond)
 	}
@@ -226,7 +244,7 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 
 // classify turns the push outcome into nil, a *NotDeliveredError (spool it)
 // or a plain error (do not resend), with a message that never holds a secret.
-func (g *gateway) classify(ctx context.Context, err error, rec *recorder, secrets []string) error {
+func (g *Gateway) classify(ctx context.Context, err error, rec *recorder, secrets []string) error {
 	if err == nil {
 		return nil
 	}
@@ -234,31 +252,31 @@ func (g *gateway) classify(ctx context.Context, err error, rec *recorder, secret
 	called, wrote, status, body, loc := rec.called, rec.wrote, rec.status, rec.body, rec.location
 	rec.mu.Unlock()
 	msg := ""
-	if m := oneLine(redact(string(body), secrets...), 200); m != "" {
+	if m := sink.OneLine(sink.Redact(string(body), secrets...), 200); m != "" {
 		msg = ": " + m
 	}
 	switch {
 	case !called:
-		return fmt.Errorf("preparing the push: %s", redact(err.Error(), secrets...))
+		return fmt.Errorf("preparing the push: %s", sink.Redact(err.Error(), secrets...))
 	case status >= 200 && status < 300:
 		return nil // 201, 204: taken, whatever the push package thinks
 	case status == http.StatusBadRequest:
 		return fmt.Errorf("gateway rejected the samples (400%s); they are not resent", msg)
 	case status >= 300 && status < 400:
-		return notDelivered(fmt.Errorf("gateway answered %d redirecting to %s; redirects are not followed, so credentials stay with the host you named: use the final URL as the sink", status, redirectHost(loc)))
+		return sink.NotDelivered(fmt.Errorf("gateway answered %d redirecting to %s; redirects are not followed, so credentials stay with the host you named: use the final URL as the sink", status, redirectHost(loc)))
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return notDelivered(fmt.Errorf("gateway refused the credentials (%d%s): check --metrics-auth", status, msg))
+		return sink.NotDelivered(fmt.Errorf("gateway refused the credentials (%d%s): check --metrics-auth", status, msg))
 	case status >= 400 && status < 500:
-		return notDelivered(fmt.Errorf("gateway answered %d%s: check the sink URL", status, msg))
+		return sink.NotDelivered(fmt.Errorf("gateway answered %d%s: check the sink URL", status, msg))
 	case status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
-		return notDelivered(fmt.Errorf("gateway unavailable (%d%s)", status, msg))
+		return sink.NotDelivered(fmt.Errorf("gateway unavailable (%d%s)", status, msg))
 	case status != 0:
 		return fmt.Errorf("gateway answered %d%s; the samples may have been counted, so they are not resent", status, msg)
 	case !wrote:
-		return notDelivered(fmt.Errorf("%s%s", netReason(ctx, err, secrets), tlsHint(err)))
+		return sink.NotDelivered(fmt.Errorf("%s%s", netReason(ctx, err, secrets), tlsHint(err)))
 	case errors.Is(ctx.Err(), context.Canceled):
 		return errors.New("sending interrupted after the samples were sent; they may have been counted, so they are not resent")
-	case ctx.Err() != nil || isTimeout(err):
+	case ctx.Err() != nil || sink.IsTimeout(err):
 		return errors.New("no answer before --metrics-timeout ran out, after the samples were sent; they may have been counted, so they are not resent")
 	default:
 		return fmt.Errorf("connection failed after the samples were sent (%s); they may have been counted, so they are not resent", netReason(ctx, err, secrets))
@@ -267,7 +285,7 @@ func (g *gateway) classify(ctx context.Context, err error, rec *recorder, secret
 
 // netReason is the transport error without the request URL.
 func netReason(ctx context.Context, err error, secrets []string) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || sink.IsTimeout(err) {
 		return "no connection before --metrics-timeout ran out"
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
@@ -277,12 +295,7 @@ func netReason(ctx context.Context, err error, secrets []string) string {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return redact(err.Error(), secrets...)
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return sink.Redact(err.Error(), secrets...)
 }
 
 func tlsHint(err error) string {
