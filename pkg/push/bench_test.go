@@ -8,21 +8,9 @@ import (
 	"time"
 
 	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/metrics/metricstest"
 	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
-
-// medianMS is the median of ds in milliseconds.
-func medianMS(ds []time.Duration) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	m := ds[len(ds)/2]
-	if len(ds)%2 == 0 {
-		m = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
-	}
-	return float64(m) / float64(time.Millisecond)
-}
 
 // BenchmarkSendNeverAnswering: a gateway that accepts and never answers
 // costs the timeout and no more (target: at most 100ms past it).
@@ -41,7 +29,7 @@ func BenchmarkSendNeverAnswering(b *testing.B) {
 		s.Send(b.Context(), inv)
 		over = append(over, time.Since(start)-timeout)
 	}
-	b.ReportMetric(medianMS(over), "ms-past-timeout")
+	b.ReportMetric(metricstest.MedianMS(over), "ms-past-timeout")
 	b.ReportMetric(float64(slices.Max(over))/float64(time.Millisecond), "max-ms-past-timeout")
 }
 
@@ -64,7 +52,7 @@ func sendLoop(b *testing.B, s *Sender, next func(i int) []metrics.Sample) {
 		}
 		ds = append(ds, time.Since(start))
 	}
-	b.ReportMetric(medianMS(ds), "median-ms")
+	b.ReportMetric(metricstest.MedianMS(ds), "median-ms")
 }
 
 // seed1000 is 1,000 realistic series: 600 invocation series (nine labels),
