@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -178,22 +179,62 @@ func (s *Server) Value(name string, match map[string]string) float64 {
 		return 0
 	}
 	var sum float64
-next:
 	for _, m := range mf.Metric {
-		for k, v := range match {
-			found := false
-			for _, l := range m.Label {
-				if l.GetName() == k && l.GetValue() == v {
-					found = true
-				}
-			}
-			if !found {
-				continue next
-			}
+		if !matches(m, match) {
+			continue
 		}
 		sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
 	}
 	return sum
+}
+
+// Histogram is one histogram of the store, or the sum of several.
+type Histogram struct {
+	Count uint64
+	Sum   float64
+	// Buckets are the cumulative counts by upper bound, +Inf included.
+	Buckets map[float64]uint64
+}
+
+// Histogram adds up the histograms of family name over the series whose
+// labels include every pair of match, bound by bound (as stored: after the
+// gateway's merge by upper bound).
+func (s *Server) Histogram(name string, match map[string]string) Histogram {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := Histogram{Buckets: map[float64]uint64{}}
+	mf, ok := s.families[name]
+	if !ok {
+		return out
+	}
+	for _, m := range mf.Metric {
+		if !matches(m, match) {
+			continue
+		}
+		h := m.GetHistogram()
+		out.Count += h.GetSampleCount()
+		out.Sum += h.GetSampleSum()
+		for _, b := range h.GetBucket() {
+			out.Buckets[b.GetUpperBound()] += b.GetCumulativeCount()
+		}
+		out.Buckets[math.Inf(1)] = out.Count
+	}
+	return out
+}
+
+func matches(m *dto.Metric, match map[string]string) bool {
+	for k, v := range match {
+		found := false
+		for _, l := range m.Label {
+			if l.GetName() == k && l.GetValue() == v {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // Metrics renders the store as text, as GET /metrics does.

@@ -2,10 +2,12 @@ package gatewaytest
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -263,11 +265,49 @@ func TestHangReleasedOnClose(t *testing.T) {
 		}
 		errc <- err
 	}()
-	for len(s.Requests()) == 0 {
+	for i := 0; len(s.Requests()) == 0; i++ {
+		if i == 1000 {
+			t.Fatal("the request never arrived")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	s.Close()
-	<-errc
+	// The hanging request ends with a transport error (the connection
+	// closed under it), not an answer and not the client's own timeout.
+	err := <-errc
+	if err == nil || err.Error() == "answered" || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
+		t.Fatalf("hanging request ended with %v, want a closed connection", err)
+	}
+	if s.Pushes() != 0 {
+		t.Errorf("a hanging push was processed")
+	}
+}
+
+// TestMismatchedBoundsMergeWrong: the gateway merges histograms by upper
+// bound and copies a bound only one side has unchanged (zapier v0.9.0,
+// ecosystem.md §9), so two layouts give wrong cumulative counts; the same
+// layout pushed twice sums right.
+func TestMismatchedBoundsMergeWrong(t *testing.T) {
+	const a = "# TYPE h histogram\nh_bucket{le=\"60\"} 1\nh_bucket{le=\"120\"} 2\nh_bucket{le=\"+Inf\"} 2\nh_sum 150\nh_count 2\n"
+	const b = "# TYPE h histogram\nh_bucket{le=\"90\"} 1\nh_bucket{le=\"120\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_sum 80\nh_count 1\n"
+	s := NewServer(Options{})
+	defer s.Close()
+	do(t, "POST", s.URL+"/metrics", a)
+	do(t, "POST", s.URL+"/metrics", b)
+	got := s.Histogram("h", nil)
+	// Right would be le=60: 1, le=90: 2, le=120: 3. The merge gives le=90: 1
+	// (b's alone), fewer than le=60 counts below it in truth.
+	want := map[float64]uint64{60: 1, 90: 1, 120: 3, math.Inf(1): 3}
+	if diff := cmp.Diff(want, got.Buckets); diff != "" || got.Count != 3 || got.Sum != 230 {
+		t.Errorf("merge (count %d sum %v) mismatch (-want +got):\n%s", got.Count, got.Sum, diff)
+	}
+	s2 := NewServer(Options{})
+	defer s2.Close()
+	do(t, "POST", s2.URL+"/metrics", a)
+	do(t, "POST", s2.URL+"/metrics", a)
+	if diff := cmp.Diff(map[float64]uint64{60: 2, 120: 4, math.Inf(1): 4}, s2.Histogram("h", nil).Buckets); diff != "" {
+		t.Errorf("same layout twice (-want +got):\n%s", diff)
+	}
 }
 
 func TestTLS(t *testing.T) {
