@@ -68,7 +68,17 @@ type Classified struct {
 	// Timed is true when the stage times come from the log's timestamps.
 	Timed  bool              `json:"timed"`
 	Stages []ClassifiedStage `json:"stages"`
-	Error  string            `json:"error,omitempty"`
+	// InstallerTimes is the installer's own "Time elapsed per stage" block
+	// (4.5+, debug, success only) as it printed it: its stages are not
+	// ours, and they never reach a record.
+	InstallerTimes []InstallerTime `json:"installer_times,omitempty"`
+	Error          string          `json:"error,omitempty"`
+}
+
+// InstallerTime is one line of the installer's own timer.
+type InstallerTime struct {
+	Name            string  `json:"name"`
+	DurationSeconds float64 `json:"duration_seconds"`
 }
 
 func (e *Env) classifyRun(w io.Writer, opts *ClassifyOptions) error {
@@ -76,6 +86,9 @@ func (e *Env) classifyRun(w io.Writer, opts *ClassifyOptions) error {
 	enc := json.NewEncoder(w)
 	for i, name := range opts.Files {
 		c := e.classifyFile(name)
+		if c.Error == "" && c.Basis == stages.BasisNothing {
+			c.Error = fmt.Sprintf("%s has no openshift-install log line: give the installer's log (<dir>/.openshift_install.log) or its output", name)
+		}
 		if c.Error != "" {
 			failed++
 			fmt.Fprintf(e.Stderr, "install-metrics: %s\n", c.Error)
@@ -95,7 +108,7 @@ func (e *Env) classifyRun(w io.Writer, opts *ClassifyOptions) error {
 		printClassified(w, c)
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d files could not be read", failed, len(opts.Files))}
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d files could not be classified", failed, len(opts.Files))}
 	}
 	return nil
 }
@@ -117,6 +130,9 @@ func (e *Env) classifyFile(name string) Classified {
 		c.Error = fmt.Sprintf("reading %s: %v (classified what was read)", name, unwrapPath(err))
 	}
 	c.Version, c.Result, c.Basis, c.Deciding, c.Format, c.Lines, c.Timed = sum.Version, sum.Result, sum.Basis, sum.Deciding, sum.Format, sum.Lines, sum.Timed
+	for _, it := range sum.InstallerTimes {
+		c.InstallerTimes = append(c.InstallerTimes, InstallerTime{Name: it.Name, DurationSeconds: it.Duration.Seconds()})
+	}
 	for _, s := range sum.Stages {
 		c.Stages = append(c.Stages, ClassifiedStage{Name: s.Name, Start: s.Start, End: s.End,
 			DurationSeconds: s.Duration().Seconds(), Finished: s.Finished})
@@ -164,6 +180,13 @@ func printClassified(w io.Writer, c Classified) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s → %s\n", label, s.Name,
 			time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Second), state,
 			s.Start.UTC().Format("15:04:05"), s.End.UTC().Format("15:04:05"))
+	}
+	for i, it := range c.InstallerTimes {
+		label := ""
+		if i == 0 {
+			label = "installer's own timer"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, it.Name, time.Duration(it.DurationSeconds*float64(time.Second)))
 	}
 	tw.Flush()
 }
