@@ -178,3 +178,16 @@ func (a Args) HasStageTimeline() bool {
 func (a Args) AgentWait() bool {
 	return a.Command == "agent" && strings.HasPrefix(a.Target, "wait-for/") && a.Target != "wait-for/"+Other
 }
+
+// KnownTarget reports whether target is a target label that ParseArgs gives
+// for command: "cluster" for "create", "wait-for/install-complete" for
+// "agent". For checking a label that was recorded earlier.
+func KnownTarget(command, target string) bool {
+	if subs, ok := subcommands[command]; ok {
+		sub, t, hasT := strings.Cut(target, "/")
+		targets, ok := subs[sub]
+		return ok && (!hasT || t == Other || closed(t, targets) == t)
+	}
+	targets := commands[command]
+	return target == Other || closed(target, targets) == target
+}

@@ -110,3 +110,20 @@ func TestCommandProperties(t *testing.T) {
 		t.Error("NormalizePlatform")
 	}
 }
+
+func TestKnownTarget(t *testing.T) {
+	for _, tc := range []struct {
+		command, target string
+		want            bool
+	}{
+		{"create", "cluster", true}, {"create", "bogus", false}, {"create", "other", true},
+		{"agent", "wait-for/install-complete", true}, {"agent", "create/image", true},
+		{"agent", "create", true}, {"agent", "create/other", true}, {"agent", "create/bogus", false},
+		{"agent", "wait-for/bogus", false}, {"agent", "bogus/image", false},
+		{"image-based", "create/config-image", true}, {"image-based", "wait-for/install-complete", false},
+	} {
+		if got := KnownTarget(tc.command, tc.target); got != tc.want {
+			t.Errorf("KnownTarget(%q, %q) = %v, want %v", tc.command, tc.target, got, tc.want)
+		}
+	}
+}
