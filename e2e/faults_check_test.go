@@ -234,7 +234,12 @@ var (
 	targetSet = []string{"", "other", "install-config", "manifests", "ignition-configs", "cluster",
 		"single-node-ignition-config", "cluster-api", "image", "pxe-files", "config-image", "unconfigured-ignition",
 		"certificates", "bootstrap-complete", "install-complete", "bootstrap", "create", "wait-for", "gather",
-		"print-stream-json"}
+		"print-stream-json",
+		// agent and image-based: "<subcommand>/<target>" (contract v2)
+		"create/agent-config-template", "create/cluster-manifests", "create/image", "create/pxe-files",
+		"create/config-image", "create/unconfigured-ignition", "create/image-config-template",
+		"create/config-template", "create/other", "wait-for/bootstrap-complete", "wait-for/install-complete",
+		"wait-for/other", "gather/bootstrap", "gather/other"}
 	platformSet = []string{"aws", "azure", "gcp", "vsphere", "baremetal", "openstack", "ovirt", "ibmcloud",
 		"powervs", "nutanix", "alibabacloud", "libvirt", "external", "none", "unknown"}
 	resultSet = []string{"Success", "InvalidConfig", "ProvisioningFailed", "APIFailed", "BootstrapFailed",

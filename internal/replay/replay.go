@@ -163,7 +163,11 @@ func (r *Runner) Run() Outcome {
 	default:
 		return r.fatal("Error executing openshift-install: unknown command %q for %q", inv.words[0], "openshift-install")
 	}
-	command := strings.Join(inv.words[:min(2, len(inv.words))], " ")
+	n := 2
+	if inv.words[0] == "agent" || inv.words[0] == "image-based" {
+		n = 3 // "agent wait-for install-complete"
+	}
+	command := strings.Join(inv.words[:min(n, len(inv.words))], " ")
 	s, err := r.scenario(command)
 	if err != nil {
 		return r.fatal("openshift-install-replay: %v", err)

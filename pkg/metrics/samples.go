@@ -240,10 +240,12 @@ func Samples(inv record.Invocation, o SampleOptions) []Sample {
 }
 
 // HasStageTimeline reports whether a command (labels as Samples makes them)
-// has stages: `create cluster`, `wait-for ...` and `agent wait-for ...`.
+// has stages: `create cluster`, `wait-for ...` and `agent wait-for
+// bootstrap-complete|install-complete` (installer.Args.HasStageTimeline,
+// restated on the labels).
 func HasStageTimeline(command, target string) bool {
 	return (command == "create" && target == "cluster") || command == "wait-for" ||
-		(command == "agent" && (target == "wait-for" || strings.HasPrefix(target, "wait-for/")))
+		(command == "agent" && (target == "wait-for/bootstrap-complete" || target == "wait-for/install-complete"))
 }
 
 // seconds is d in seconds, clamped to [0, maxObservation].
@@ -369,14 +371,13 @@ func targetLabel(cmd, target string) string {
 	if c == "" || c == Other || strings.HasPrefix(target, "-") {
 		return Other
 	}
-	a := installer.ParseArgs([]string{c, target})
-	if a.Target == "" {
+	if installer.KnownTarget(c, target) {
+		return target // "cluster", or "wait-for/install-complete" for agent
+	}
+	if installer.ParseArgs([]string{c, target}).Target == "" {
 		return "" // the command takes no target: the word is an argument
 	}
-	if a.Target != target {
-		return Other
-	}
-	return target
+	return Other
 }
 
 func resultLabel(inv record.Invocation) string {
@@ -446,13 +447,15 @@ var Commands = map[string][]string{
 	"wait-for": {"bootstrap-complete", "install-complete"},
 	"destroy":  {"cluster", "bootstrap"},
 	"gather":   {"bootstrap"},
-	"agent": {"create", "wait-for", "gather",
-		"create/image", "create/pxe-files", "create/config-image", "create/unconfigured-ignition",
-		"create/certificates", "create/cluster-manifests",
-		"wait-for/bootstrap-complete", "wait-for/install-complete", "gather/bootstrap"},
-	"image-based": {"create", "wait-for",
-		"create/image", "create/config-image", "create/installation-config-template",
-		"create/config-template", "wait-for/install-complete"},
+	"agent": withSub(map[string][]string{
+		"create": {"agent-config-template", "cluster-manifests", "image", "pxe-files",
+			"config-image", "unconfigured-ignition"},
+		"wait-for": {"bootstrap-complete", "install-complete"},
+		"gather":   {"bootstrap"},
+	}),
+	"image-based": withSub(map[string][]string{
+		"create": {"image-config-template", "image", "config-template", "config-image"},
+	}),
 	"version":    nil,
 	"graph":      nil,
 	"completion": nil,
@@ -461,6 +464,20 @@ var Commands = map[string][]string{
 	"analyze":    nil,
 	"migrate":    nil,
 	"help":       nil,
+}
+
+// withSub lists the targets of a command that takes a subcommand and then a
+// target: each subcommand alone, and "<subcommand>/<target>" for its targets
+// and for "other".
+func withSub(subs map[string][]string) []string {
+	var out []string
+	for _, sub := range SortedKeys(subs) {
+		out = append(out, sub, sub+"/"+Other)
+		for _, t := range subs[sub] {
+			out = append(out, sub+"/"+t)
+		}
+	}
+	return out
 }
 
 func validCommand(v string) bool {

@@ -223,7 +223,7 @@ func TestSamplesWhichFamilies(t *testing.T) {
 		{record.Invocation{Command: "wait-for", Target: "bootstrap-complete", Result: record.Success, Stages: timed}, []string{InvocationFamily, DurationFamily, StageDurationFamily, CommandDurationFamily}},
 		{record.Invocation{Command: "wait-for", Target: "bootstrap-complete", Result: record.Success, Stages: untimed}, []string{InvocationFamily, DurationFamily, CommandDurationFamily}},
 		{record.Invocation{Command: "destroy", Target: "cluster", Result: record.Failed, ExitCode: 1, Stages: timed}, []string{InvocationFamily, CommandDurationFamily}},
-		{record.Invocation{Command: "agent", Target: "wait-for", Result: record.Success, Stages: agent}, []string{InvocationFamily, DurationFamily, StageDurationFamily, StageDurationFamily, CommandDurationFamily}},
+		{record.Invocation{Command: "agent", Target: "wait-for/install-complete", Result: record.Success, Stages: agent}, []string{InvocationFamily, DurationFamily, StageDurationFamily, StageDurationFamily, CommandDurationFamily}},
 		{record.Invocation{}, []string{InvocationFamily, CommandDurationFamily}},
 	} {
 		var got []string

@@ -148,6 +148,9 @@ var stageMap = map[string]record.StageName{
 	"bootstrap":            record.Bootstrap,
 	"bootstrap_destroy":    "",
 	"operators/initialize": record.Operators,
+	"rendezvous":           record.Rendezvous, // agent wait-for (our copies of the agent cases)
+	"validation":           record.Validation,
+	"preparation":          record.Preparation,
 	"complete":             "",
 }
 
@@ -157,7 +160,7 @@ func checkStages(t *testing.T, c logCase, s *Summary) {
 	var order []int
 	for _, st := range s.Stages {
 		got[st.Name] = st
-		order = append(order, slices.Index(record.StageNames, st.Name))
+		order = append(order, slices.Index(record.AllStageNames, st.Name))
 		if st.End.Before(st.Start) {
 			t.Errorf("stage %s ends before it starts", st.Name)
 		}
@@ -332,7 +335,7 @@ func TestClassifyCutLogsNeverSucceed(t *testing.T) {
 }
 
 func hasSuccessLine(s string) bool {
-	for _, p := range append(slices.Clone(successPrefix), " created in: ", "Bootstrap gather logs captured here") {
+	for _, p := range append(slices.Clone(successPrefix), " created in: ", "Bootstrap gather logs captured here", "cluster bootstrap is complete") {
 		if strings.Contains(s, p) {
 			return true
 		}

@@ -113,7 +113,7 @@ func checkSummary(t *testing.T, s Summary) {
 	}
 	prev := -1
 	for _, st := range s.Stages {
-		i := slices.Index(record.StageNames, st.Name)
+		i := slices.Index(record.AllStageNames, st.Name)
 		if i <= prev || st.End.Before(st.Start) {
 			t.Fatalf("stages %+v", s.Stages)
 		}

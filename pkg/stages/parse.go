@@ -59,6 +59,7 @@ type entry struct {
 	ts     []byte // the raw time= value of the file format
 	when   time.Time
 	timed  bool // when holds the time of a CI prefix
+	bare   bool // a logfmt line whose level= was lost (msg= only): taken as info
 }
 
 // maxDebugMsg is how much of a debug or trace line's message is decoded.
@@ -77,7 +78,7 @@ type parser struct {
 func (p *parser) parse(line []byte, e *entry) {
 	*e = entry{}
 	line = trimRight(line)
-	if hasPrefix(line, `time="`) || hasPrefix(line, "level=") {
+	if hasPrefix(line, `time="`) || hasPrefix(line, "level=") || hasPrefix(line, "msg=") {
 		if p.logfmt(line, e) {
 			return
 		}
@@ -88,7 +89,7 @@ func (p *parser) parse(line []byte, e *entry) {
 	rest := line
 	for range 8 {
 		rest = trimLeft(rest)
-		if hasPrefix(rest, `time="`) || hasPrefix(rest, "level=") {
+		if hasPrefix(rest, `time="`) || hasPrefix(rest, "level=") || hasPrefix(rest, "msg=") {
 			if p.logfmt(rest, e) {
 				return
 			}
@@ -124,16 +125,23 @@ func (p *parser) logfmt(s []byte, e *entry) bool {
 		timed = true
 		s = trimLeft(s)
 	}
-	if !hasPrefix(s, "level=") {
-		return false
-	}
-	s = s[len("level="):]
-	end := bytes.IndexByte(s, ' ')
-	if end < 0 {
-		end = len(s)
-	}
-	lv := parseLevel(s[:end], false)
-	if lv == lvNone {
+	lv := lvInfo
+	switch {
+	case hasPrefix(s, "level="):
+		s = s[len("level="):]
+		end := bytes.IndexByte(s, ' ')
+		if end < 0 {
+			end = len(s)
+		}
+		lv = parseLevel(s[:end], false)
+		if lv == lvNone {
+			return false
+		}
+		s = trimLeft(s[end:])
+	case hasPrefix(s, "msg=") && len(s) > len("msg="):
+		// A CI wrapper re-printed the line without its level.
+		e.bare = true
+	default:
 		return false
 	}
 	e.level = lv
@@ -141,7 +149,6 @@ func (p *parser) logfmt(s []byte, e *entry) bool {
 	if timed {
 		e.format = fmtFile
 	}
-	s = trimLeft(s[end:])
 	if lv <= lvDebug && len(s) > maxDebugMsg {
 		// Only the start of a debug message is ever looked at (raw, still
 		// quoted); terraform and Cluster API dumps are long and full of

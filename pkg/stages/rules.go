@@ -11,16 +11,71 @@ import (
 // sections 3 to 5). Matching is on prefixes and substrings, never on the
 // variable parts (durations, "(until 3:04PM UTC)", URLs).
 
-// stage indexes record.StageNames; none is before any stage.
+// stage indexes record.AllStageNames: the three stages only `create cluster`
+// has, the three only `agent wait-for` has, then the two both have. Stages
+// only move forward, and an IPI run goes from api straight to bootstrap
+// (next); none is before any stage.
 const (
 	stNone = iota - 1
 	stProvisioning
 	stInfrastructure
 	stAPI
+	stRendezvous
+	stValidation
+	stPreparation
 	stBootstrap
 	stOperators
 	numStages
 )
+
+// next is the stage after s.
+func next(s int) int {
+	if s == stAPI {
+		return stBootstrap
+	}
+	return s + 1
+}
+
+// agentOnly reports whether s is a stage only `agent wait-for` has.
+func agentOnly(s int) bool { return s >= stRendezvous && s <= stPreparation }
+
+// agentStatus maps the cluster status lines of `agent wait-for`
+// (pkg/agent/cluster.go humanFriendlyClusterInstallStatus, printed once per
+// change of the Agent Rest API's cluster status, info) to the stage they
+// start (contract v2 table, docs/installer.md section 14). stNone: a status
+// that is the validation stage's, which the first status line opens.
+var agentStatus = []struct {
+	text  string
+	stage int
+}{
+	{"Cluster is not ready for install", stValidation},     // insufficient
+	{"Cluster has hosts requiring user input", stNone},     // installing-pending-user-action
+	{"User input is required to continue cluster", stNone}, // pending-for-input
+	{"Cluster is ready for install", stValidation},         // ready: ends validation, see Tracker.agent
+	{"Preparing cluster for installation", stPreparation},  // preparing-for-installation
+	{"Cluster installation in progress", stBootstrap},      // installing
+	{"Finalizing cluster installation", stOperators},       // finalizing
+	{"Cluster is adding hosts", stNone},                    // adding-hosts (day 2)
+	{"Cluster has hosts in error", stNone},                 // error
+	{"Cluster installation cancelled", stNone},             // cancelled
+}
+
+// agentRendezvous lists the lines `agent wait-for` logs while node0's Agent
+// Rest API does not answer yet (pkg/agent/cluster.go IsBootstrapComplete).
+var agentRendezvous = []string{
+	"Waiting for cluster install to initialize",
+	"Cannot access Rendezvous Host",
+}
+
+// agentBootstrapEnd lists the lines that end the agent bootstrap stage
+// (pkg/agent/cluster.go IsBootstrapComplete; pkg/agent/waitfor.go
+// WaitForBootstrapComplete logs the last one, the success of `agent wait-for
+// bootstrap-complete`, and `install-complete` goes on after it).
+var agentBootstrapEnd = []string{
+	"Bootstrap configMap status is complete",
+	"Bootstrap is complete",
+	"cluster bootstrap is complete",
+}
 
 // waitFor maps the object of "Waiting up to <d> [(until ...)] for <object>"
 // (cmd/openshift-install/create.go, command/waitfor.go,
@@ -65,6 +120,14 @@ var successPrefix = []string{
 	"It is now safe to remove", // wait-for bootstrap-complete
 	"Uninstallation complete!", // destroy cluster, 4.13+
 	"Time elapsed: ",           // pkg/metrics/timer LogSummary, only on success, 4.5+
+	// pkg/agent/waitfor.go WaitForInstallComplete (2025; then Install
+	// complete!), and IsInstallComplete once the wait is over.
+	"Cluster is installed",
+	"Cluster installation is complete",
+	// agent create image (pkg/asset/agent/image/agentimage.go PersistToFile,
+	// "." and an expiry added in later versions).
+	"Generated ISO at ",
+	"Generated minimal ISO at ",
 }
 
 // failKind says how a failure line decides the result.
@@ -107,6 +170,8 @@ var failRules = []failRule{
 	// create.go waitForBootstrapComplete: "waiting for Kubernetes API" (4.1),
 	// "failed waiting for Kubernetes API" (4.2+), newAPIError (4.6+).
 	{"waiting for kubernetes api", record.APIFailed, kindNamed},
+	// pkg/agent/waitfor.go WaitForInstallComplete (agent wait-for, exit 6).
+	{"cluster installation timed out", record.OperatorsDegraded, kindNamed},
 	// create.go waitForBootstrapConfigMap, newBootstrapError, wait-for bootstrap-complete.
 	{"failed to wait for bootstrapping to complete", record.BootstrapFailed, kindNamed},
 	{"waiting for bootstrap-complete", record.BootstrapFailed, kindNamed},
@@ -120,6 +185,7 @@ var failRules = []failRule{
 	// Failures outside the stages: wait-for without kubeconfig, destroy,
 	// bootstrap destroy, gather, argument errors, disk.
 	{"loading kubeconfig", record.Failed, kindNamed},
+	{"no cluster installation directory found", record.Failed, kindNamed}, // agent wait-for
 	{"preparing to destroy cluster", record.Failed, kindNamed},
 	{"failed to destroy cluster", record.Failed, kindNamed},
 	{"destroying bootstrap resources", record.Failed, kindNamed},
@@ -142,8 +208,18 @@ var failRules = []failRule{
 	{"failed to fetch ", "", kindAsset},
 }
 
+// interruptSuffix ends the error of a survey the user left with Ctrl-C
+// (AlecAivazis/survey's terminal.InterruptErr, "interrupt", wrapped by the
+// asset store: `failed to fetch Install Config: failed to fetch dependency
+// of "Install Config": failed to generate asset "Platform": interrupt`,
+// exit 1): the user interrupted, it is no invalid config.
+const interruptSuffix = ": interrupt"
+
 // classifyFailure finds the rule for a lower-cased failure text.
 func classifyFailure(lower []byte) (record.Result, failKind) {
+	if bytes.HasSuffix(bytes.TrimRight(lower, " ."), []byte(interruptSuffix)) {
+		return record.Interrupted, kindNamed
+	}
 	for _, r := range failRules {
 		if bytes.Contains(lower, []byte(r.text)) {
 			return r.result, r.kind
@@ -167,6 +243,10 @@ func stageResult(s int) record.Result {
 		return record.ProvisioningFailed
 	case stAPI:
 		return record.APIFailed
+	case stRendezvous, stValidation, stPreparation:
+		// Only `Bootstrap failed to complete` (Summary) or the exit code
+		// make these a bootstrap failure; other fatals are Failed.
+		return record.Failed
 	case stBootstrap:
 		return record.BootstrapFailed
 	case stOperators:

@@ -52,6 +52,18 @@ type Summary struct {
 	Timed bool `json:"timed"`
 	// Lines counts every line fed to the Tracker, all runs included.
 	Lines int64 `json:"lines"`
+	// InstallerTimes is the installer's own "Time elapsed per stage" block
+	// (debug, success only, 4.5+), as it printed it: for people, never for
+	// a record (its stages are not ours). Nil when the log has none.
+	InstallerTimes []InstallerTime `json:"installer_times,omitempty"`
+}
+
+// InstallerTime is one line of the installer's own timer block.
+type InstallerTime struct {
+	// Name is the installer's name for the stage ("Bootstrap Complete").
+	Name string `json:"name"`
+	// Duration is what the installer printed, rounded to the second.
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Classify reads a whole installer log and summarises its last run. On a
@@ -84,7 +96,21 @@ func (t *Tracker) Summary(exit Exit) Summary {
 		Format:   t.run.format(),
 		Timed:    t.run.last.set,
 		Lines:    t.lines,
+
+		InstallerTimes: t.run.timer.list(),
 	}
+}
+
+func (it *installerTimer) list() []InstallerTime {
+	if it.n == 0 {
+		return nil
+	}
+	out := make([]InstallerTime, it.n)
+	for i := range it.n {
+		st := &it.stages[i]
+		out[i] = InstallerTime{Name: clean(string(st.name[:st.n])), Duration: st.d}
+	}
+	return out
 }
 
 func (r *run) format() string {
@@ -157,7 +183,7 @@ func (t *Tracker) fromLog() (decision, bool) {
 		switch {
 		case f.kind == kindAsset && f.stage < stInfrastructure:
 			res = record.InvalidConfig
-		case f.kind == kindStage && f.stage < stAPI:
+		case f.kind == kindStage && (f.stage < stAPI || agentOnly(f.stage)):
 			res = record.Failed
 			if containsFold(f.text, "bootstrap failed to complete") {
 				res = record.BootstrapFailed
@@ -184,6 +210,11 @@ func (r *run) failText() (string, stamp) {
 
 // apiOrBootstrap splits exit code 5: BootstrapFailed once the API was up.
 func (r *run) apiOrBootstrap() record.Result {
+	if r.agent {
+		// agent wait-for: exit 5 is its exitCodeBootstrapFailed
+		// (cmd/openshift-install/agent/waitfor.go), whatever the stage.
+		return record.BootstrapFailed
+	}
 	if r.named.set && (r.named.result == record.APIFailed || r.named.result == record.BootstrapFailed) {
 		return r.named.result
 	}
@@ -206,7 +237,7 @@ func (t *Tracker) timeline(d decision, now time.Time) []record.Stage {
 	if d.at.set {
 		failAt = d.at.time(endOfLog)
 	}
-	if s := resultStage(d.result); s > c.maxStage && d.basis != BasisEndOfLog {
+	if s := resultStage(d.result); s > c.maxStage && !c.stages[s].entered && d.basis != BasisEndOfLog {
 		start := d.at
 		if c.maxStage == stNone && c.first.set {
 			start = c.first
@@ -214,15 +245,16 @@ func (t *Tracker) timeline(d decision, now time.Time) []record.Stage {
 		if !start.set {
 			start = timeStamp(endOfLog)
 		}
-		c.open(s, start)
-		guessed = s
+		if c.open(s, start) && c.stages[s].start == start {
+			guessed = s // else open took a start the log gave (agent operators)
+		}
 	}
 	stages := make([]record.Stage, 0, numStages)
 	for i, st := range c.stages {
 		if !st.entered {
 			continue
 		}
-		rs := record.Stage{Name: record.StageNames[i], Start: st.start.time(endOfLog)}
+		rs := record.Stage{Name: record.AllStageNames[i], Start: st.start.time(endOfLog)}
 		end := c.last // endOfLog
 		switch {
 		case st.ended:
@@ -233,7 +265,7 @@ func (t *Tracker) timeline(d decision, now time.Time) []record.Stage {
 			rs.End = endOfLog
 		default:
 			rs.End = failAt
-			if d.at.set {
+			if d.at.set && d.basis != BasisEndOfLog {
 				end = d.at
 			}
 		}

@@ -26,6 +26,7 @@ type Tracker struct {
 	lines int64
 	lower []byte // lower-cased failure text
 	cont  int    // continuation lines still accepted after the last failure line
+	agent bool   // the command is `agent wait-for ...` (AgentWait)
 	run   run
 }
 
@@ -126,6 +127,58 @@ type run struct {
 	named   failure // most recent failure line that names its class
 	staged  failure // most recent fatal, post-failure or asset failure line
 	lastErr failure // most recent error or fatal line of any kind
+
+	// agent is true for an `agent wait-for` run: said by the caller or
+	// seen in the log (its cluster status and bootstrap lines).
+	agent bool
+	// provisional marks a success that a later stage takes back: `cluster
+	// bootstrap is complete` ends `agent wait-for bootstrap-complete`, but
+	// `install-complete` goes on after it.
+	provisional bool
+
+	timer installerTimer
+}
+
+// maxTimerStages and maxTimerName bound the installer's own timer block
+// that is kept (pkg/metrics/timer has about ten stages).
+const (
+	maxTimerStages = 16
+	maxTimerName   = 40
+)
+
+// installerTimer is the debug block pkg/metrics/timer LogSummary prints on
+// success (4.5+): "Time elapsed per stage:", then "<right-aligned name>:
+// <duration>" lines, then the info line "Time elapsed: <total>". For people
+// only (metrics classify): its stages are not ours and never reach a record.
+type installerTimer struct {
+	open   bool // the block is being read
+	n      int
+	stages [maxTimerStages]struct {
+		name [maxTimerName]byte
+		n    uint8
+		d    time.Duration
+	}
+}
+
+// line reads one line of the block; false ends the block.
+func (it *installerTimer) line(msg []byte) bool {
+	if i := bytes.IndexByte(msg, '"'); i >= 0 {
+		msg = msg[:i] // a raw debug message of the file format
+	}
+	msg = bytes.TrimSpace(msg)
+	i := bytes.LastIndex(msg, []byte(": "))
+	if i <= 0 || it.n == maxTimerStages {
+		return false
+	}
+	d, err := time.ParseDuration(string(bytes.TrimSpace(msg[i+2:])))
+	name := bytes.TrimSpace(msg[:i])
+	if err != nil || d < 0 || len(name) == 0 {
+		return false
+	}
+	st := &it.stages[it.n]
+	st.n, st.d = uint8(copy(st.name[:], name)), d
+	it.n++
+	return true
 }
 
 func (r *run) reset() {
@@ -145,7 +198,7 @@ func (r *run) clearFailures() {
 func (r *run) inProgress() int {
 	s := r.maxStage
 	if s >= 0 && r.stages[s].ended && s < stOperators {
-		return s + 1
+		return next(s)
 	}
 	return s
 }
@@ -159,6 +212,15 @@ func NewTracker(now func() time.Time) *Tracker {
 	t := &Tracker{p: parser{now: now}}
 	t.run.reset()
 	return t
+}
+
+// AgentWait says that the lines are those of `agent wait-for
+// bootstrap-complete|install-complete` (the caller knows the command): the
+// stages are the agent ones from the first line, and exit code 5 is a
+// bootstrap failure. Without it a Tracker still learns it from the log.
+func (t *Tracker) AgentWait() {
+	t.agent = true
+	t.run.agent = true
 }
 
 // Line feeds one raw line, in any format, with or without its line ending.
@@ -176,6 +238,9 @@ func (t *Tracker) Line(line []byte) {
 	}
 	t.cont = 0
 	r := &t.run
+	if e.level > lvDebug {
+		r.timer.open = false
+	}
 	if e.level <= lvDebug {
 		t.debug(e)
 		return
@@ -187,11 +252,19 @@ func (t *Tracker) Line(line []byte) {
 	}
 	t.note(e)
 	r.entries++
-	if e.level >= lvError {
+	if e.level >= lvError || (e.bare && t.failureText(msg)) {
 		t.failure(e, msg)
 		return
 	}
 	t.info(e, msg)
+}
+
+// failureText reports whether msg, a line whose level was lost, is one of
+// the failure messages.
+func (t *Tracker) failureText(msg []byte) bool {
+	t.lower = appendLower(t.lower[:0], msg[:min(len(msg), maxFailText)])
+	_, kind := classifyFailure(t.lower)
+	return kind != kindGeneric
 }
 
 // note records the format and the time of a recognised line.
@@ -247,6 +320,19 @@ func (t *Tracker) debug(e *entry) {
 	}
 	t.note(e)
 	r.entries++
+	if r.timer.open && !r.timer.line(msg) {
+		r.timer.open = false
+	}
+	if hasPrefix(msg, "Time elapsed per stage:") {
+		r.timer.open, r.timer.n = true, 0
+		return
+	}
+	if hasPrefix(msg, "asset directory: ") {
+		// The first line of `agent wait-for` (cmd/openshift-install/agent/waitfor.go).
+		r.agent = true
+		t.evidence(stRendezvous, e)
+		return
+	}
 	if hasPrefix(msg, "Still waiting for the ") {
 		switch rest := msg[len("Still waiting for the "):]; {
 		case hasPrefix(rest, "Kubernetes API"):
@@ -275,6 +361,7 @@ func (t *Tracker) header(e *entry, version []byte) {
 	if !again {
 		r.reset()
 		r.version = clean(string(v))
+		r.agent = t.agent
 	}
 	t.note(e)
 }
@@ -315,6 +402,9 @@ func (t *Tracker) info(e *entry, msg []byte) {
 		t.evidence(stProvisioning, e)
 		t.success(e, msg)
 	default:
+		if t.agentLine(e, msg) {
+			return
+		}
 		for _, p := range infraStart {
 			if hasPrefix(msg, p) {
 				if r.maxStage == stNone && r.entries > 1 {
@@ -329,7 +419,7 @@ func (t *Tracker) info(e *entry, msg []byte) {
 		for _, p := range successPrefix {
 			if hasPrefix(msg, p) {
 				switch p {
-				case "Install complete!":
+				case "Install complete!", "Cluster is installed", "Cluster installation is complete":
 					t.end(stOperators, e)
 				case "It is now safe to remove":
 					t.end(stBootstrap, e)
@@ -353,6 +443,69 @@ func (t *Tracker) info(e *entry, msg []byte) {
 	}
 }
 
+// agentLine handles the lines of `agent wait-for` (pkg/agent/cluster.go,
+// waitfor.go; see rules.go) and reports whether msg was one.
+func (t *Tracker) agentLine(e *entry, msg []byte) bool {
+	r := &t.run
+	switch msg[0] {
+	case 'C', 'W', 'P', 'F', 'U', 'B', 'c', 'H':
+	default:
+		return false
+	}
+	for _, p := range agentRendezvous {
+		if hasPrefix(msg, p) {
+			r.agent = true
+			t.evidence(stRendezvous, e)
+			return true
+		}
+	}
+	for _, st := range agentStatus {
+		if !hasPrefix(msg, st.text) {
+			continue
+		}
+		r.agent = true
+		if r.maxStage == stNone && t.agent && r.entries > 1 {
+			// The command started before node0's API answered. (In a log
+			// alone, Host lines before the first status come from that API.)
+			t.open(stRendezvous, r.first)
+		}
+		switch st.stage {
+		case stNone, stValidation:
+			t.open(stValidation, t.at(e))
+			if st.text == "Cluster is ready for install" {
+				t.end(stValidation, e)
+			}
+		default:
+			t.open(st.stage, t.at(e))
+		}
+		return true
+	}
+	if hasPrefix(msg, "Bootstrap Kube API Initialized") {
+		r.agent, r.apiUp = true, true
+		t.evidence(stBootstrap, e)
+		r.clearFailures()
+		return true
+	}
+	if hasPrefix(msg, "Host: ") && bytes.Contains(msg, []byte(", reached installation stage ")) {
+		// Hosts install only once the cluster does.
+		r.agent = true
+		t.evidence(stBootstrap, e)
+		return true
+	}
+	for _, p := range agentBootstrapEnd {
+		if hasPrefix(msg, p) {
+			r.agent = true
+			t.end(stBootstrap, e)
+			if p == "cluster bootstrap is complete" && !r.success {
+				t.success(e, msg)
+				r.provisional = true
+			}
+			return true
+		}
+	}
+	return false
+}
+
 // open enters stage s at at. Stages only move forward: a line of an earlier
 // stage (the Cluster API is started again to destroy the bootstrap machine)
 // changes nothing. Earlier stages still open are finished.
@@ -361,6 +514,14 @@ func (t *Tracker) open(s int, at stamp) bool { return t.run.open(s, at) }
 func (r *run) open(s int, at stamp) bool {
 	if s <= r.maxStage {
 		return false
+	}
+	if b := &r.stages[stBootstrap]; s == stOperators && r.agent && b.ended {
+		// The agent operators stage starts when bootstrap completed.
+		at = b.end
+	}
+	if r.provisional && s > stBootstrap {
+		r.success, r.provisional, r.terminal = false, false, false
+		r.successText = ""
 	}
 	for i := range s {
 		if st := &r.stages[i]; st.entered && !st.ended {

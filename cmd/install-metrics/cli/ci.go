@@ -17,6 +17,9 @@ var ciVariables = []string{
 	"TEAMCITY_VERSION",       // TeamCity
 	"BITBUCKET_BUILD_NUMBER", // Bitbucket Pipelines
 	"ZUUL_PROJECT",           // Zuul
+	// OpenShift CI sets it for the installer, which reports it in the
+	// cluster's own telemetry: read here, never set or changed.
+	"OPENSHIFT_INSTALL_INVOKER",
 }
 
 // detectCI reports whether a CI system is detected from the environment.

@@ -61,9 +61,9 @@ Usage:
   install-metrics [metrics flags] <openshift-install command and flags>
   install-metrics metrics <show|classify|flush|version> [flags]
 
-Examples:
+{{if .HasExample}}Examples:
 {{.Example}}
-`
+{{end}}`
 
 // newRootCmd is the cobra tree for our own namespace. The wrapped installer
 // command line never goes through cobra: it is passed on verbatim.
@@ -90,6 +90,9 @@ func (e *Env) newRootCmd(opts Options) *cobra.Command {
 		Short: "Look at and manage what install-metrics recorded",
 		Long: `install-metrics' own commands (openshift-install has no "metrics" command).
 The metrics flags (see install-metrics --help) apply to them too.`,
+		Example: `  install-metrics metrics show
+  install-metrics metrics classify c1/.openshift_install.log
+  install-metrics metrics version`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}

@@ -85,6 +85,9 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	defer signal.Stop(sigs)
 
 	tracker := stages.NewTracker(e.Now)
+	if ia.AgentWait() {
+		tracker.AgentWait()
+	}
 	followCtx, stopFollow := context.WithCancel(context.Background())
 	followed := make(chan error, 1)
 	if ia.WritesLog() {
