@@ -247,6 +247,11 @@ var (
 	invocationLabels = []string{"ci", "command", "duration", "os", "platform", "result", "return", "target", "version"}
 	durationLabels   = []string{"api", "bootstrap", "infrastructure", "operators", "provisioning", "success"}
 	stageLabels      = durationLabels[:5]
+	// The v2 histograms.
+	stageDurationLabels   = []string{"ci", "finished", "platform", "stage", "version"}
+	commandDurationLabels = []string{"ci", "command", "platform", "result", "target", "version"}
+	stageSet              = []string{"provisioning", "infrastructure", "api", "rendezvous", "validation", "preparation", "bootstrap", "operators"}
+	histogramFamilies     = []string{"cluster_installation_stage_duration_seconds", "cluster_installation_command_duration_seconds"}
 
 	versionRE = regexp.MustCompile(`^([0-9]+\.[0-9]+(-okd|-pre)?|dev|unknown)$`)
 	bucketRE  = regexp.MustCompile(`^([1-9][0-9]*(\.[1-9])?|0\.[1-9]|\+Inf)$`)
@@ -312,6 +317,21 @@ func seriesProblems(family string, labels map[string]string, complete bool) []st
 				bad = append(bad, fmt.Sprintf("asset=%q holds a name the user chose", a))
 			}
 		}
+	case "cluster_installation_stage_duration_seconds":
+		names(stageDurationLabels)
+		in("stage", stageSet)
+		in("finished", []string{"true", "false"})
+		match("version", versionRE)
+		in("platform", platformSet)
+		in("ci", []string{"true", "false"})
+	case "cluster_installation_command_duration_seconds":
+		names(commandDurationLabels)
+		in("command", commandSet)
+		in("target", targetSet)
+		in("result", resultSet)
+		match("version", versionRE)
+		in("platform", platformSet)
+		in("ci", []string{"true", "false"})
 	default:
 		bad = append(bad, "unknown family "+family)
 	}
@@ -389,8 +409,12 @@ func checkLabelSets(w *world) {
 func checkFamilies(t *testing.T, where string, mfs map[string]*dto.MetricFamily, report func(string, string, map[string]string, bool)) {
 	t.Helper()
 	for name, mf := range mfs {
-		if mf.GetType() != dto.MetricType_COUNTER {
-			t.Errorf("%s: %s is a %v, not a counter", where, name, mf.GetType())
+		want := dto.MetricType_COUNTER
+		if slices.Contains(histogramFamilies, name) {
+			want = dto.MetricType_HISTOGRAM
+		}
+		if mf.GetType() != want {
+			t.Errorf("%s: %s is a %v, not a %v", where, name, mf.GetType(), want)
 		}
 		for _, m := range mf.Metric {
 			labels := map[string]string{}
@@ -580,6 +604,18 @@ func TestFaultsCheckerLabelSets(t *testing.T) {
 		{"cluster_installation_modification", map[string]string{"asset": "my notes.txt"}, false},
 		{"cluster_installation_modification", map[string]string{"asset": "manifests/99-canary.yaml"}, false},
 		{"cluster_installation_modification", map[string]string{"asset": "../etc/passwd"}, false},
+		{"cluster_installation_stage_duration_seconds", map[string]string{"ci": "true", "finished": "false", "platform": "aws",
+			"stage": "rendezvous", "version": "4.18"}, true},
+		{"cluster_installation_stage_duration_seconds", map[string]string{"ci": "true", "finished": "false", "platform": "aws",
+			"stage": "lunch", "version": "4.18"}, false},
+		{"cluster_installation_stage_duration_seconds", map[string]string{"ci": "true", "finished": "maybe", "platform": "aws",
+			"stage": "api", "version": "4.18"}, false},
+		{"cluster_installation_command_duration_seconds", map[string]string{"ci": "false", "command": "agent", "platform": "none",
+			"result": "Success", "target": "wait-for/install-complete", "version": "4.18"}, true},
+		{"cluster_installation_command_duration_seconds", map[string]string{"ci": "false", "command": "Version", "platform": "none",
+			"result": "Success", "target": "", "version": "4.18"}, false},
+		{"cluster_installation_command_duration_seconds", map[string]string{"ci": "false", "command": "create", "platform": "none",
+			"result": "Success", "target": "cluster", "version": "4.18", "le": "60"}, false},
 		{"some_other_family", map[string]string{}, false},
 	} {
 		if bad := seriesProblems(c.family, c.labels, true); (len(bad) == 0) != c.ok {
