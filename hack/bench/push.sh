@@ -4,6 +4,7 @@
 #     100 ms after --metrics-timeout;
 #   - a push to a healthy local gateway: at most 5 ms;
 #   - a textfile update with 1,000 series in the file: at most 2 ms;
+#   - the same with the histograms of 50 versions x 14 platforms (issue 12): at most 2 ms;
 #   - 100 runs ending at once on one textfile: all 100 counted.
 #
 #   hack/bench/push.sh                       # Go benchmarks of pkg/push only
@@ -39,6 +40,8 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs,
 echo ">> go test -bench (pkg/push), -count $RUNS"
 (cd "$root" && go test -run '^$' -bench 'SendNeverAnswering|GatewayPushHealthy|TextfileUpdate1000Series|Textfile100Concurrent' \
 	-benchtime 50x -count "$RUNS" ./pkg/push) >"$tmp/gobench.txt"
+(cd "$root" && go test -run '^$' -bench 'TextfileUpdateWithHistograms' \
+	-benchtime 50x -count "$RUNS" ./pkg/sink/textfile) >>"$tmp/gobench.txt"
 metric() { # metric BENCH UNIT -> median over the -count runs
 	awk -v b="^Benchmark$1-" -v u="$2" '$1 ~ b { for (i = 2; i < NF; i++) if ($(i + 1) == u) print $i }' "$tmp/gobench.txt" | median
 }
@@ -51,6 +54,9 @@ printf '  never-answering gateway (200ms timeout): %6.2f ms past the timeout   t
 printf '  healthy local gateway push:              %6.2f ms                    target <= 5    %s\n' "$push" "$(verdict "$push" '<=' 5)"
 printf '  textfile update, 1,000 series in file:   %6.2f ms                    target <= 2    %s\n' "$tf" "$(verdict "$tf" '<=' 2)"
 printf '  (same, a series not yet in the file:     %6.2f ms, full parse)\n' "$tfnew"
+tfh=$(metric TextfileUpdateWithHistograms median-ms)
+tfmb=$(metric TextfileUpdateWithHistograms file-MB)
+printf '  textfile update, + histograms 50x14:     %6.2f ms (file %s MB)         target <= 2    %s\n' "$tfh" "$tfmb" "$(verdict "$tfh" '<=' 2)"
 printf '  100 concurrent textfile updates:         %6.1f ms for all 100 (each counted: checked by the benchmark)\n' "$(awk -v n="$conc" 'BEGIN { print n / 1e6 }')"
 
 if [[ $# -eq 0 ]]; then

@@ -486,10 +486,10 @@ func validCommand(v string) bool {
 }
 
 func validTarget(cmd, v string) bool {
-	switch {
-	case v == "":
+	switch v {
+	case "":
 		return true
-	case v == Other:
+	case Other:
 		return cmd != ""
 	}
 	return slices.Contains(Commands[cmd], v)
