@@ -48,6 +48,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/compare-bench.XXXXXX")
 (sleep "${BENCH_LIMIT:-600}" >/dev/null 2>&1 && echo "compare.sh: time limit reached" >&2 && kill -TERM $$) 2>/dev/null &
 watchdog=$!
 receiver=""
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	kill "$watchdog" 2>/dev/null || true
 	[[ -z $receiver ]] || { kill "$receiver" 2>/dev/null; wait "$receiver" 2>/dev/null; } || true
@@ -240,7 +241,7 @@ target() {
 	# shellcheck disable=SC2086 # "LO HI" splits on purpose
 	v=$(verdict ${interval[$2]} "$3")
 	[[ $v != MISSED ]] || missed=1
-	printf '  %-66s %s\n' "$1 <= $3 ms:" "$v"
+	printf '  %-72s %s\n' "$1 <= $3 ms:" "$v"
 }
 
 echo "machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(uname -sr); load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
@@ -266,7 +267,10 @@ fi
 target "issue 16: metrics on, current - baseline, wall" wall:cur:base 1
 target "issue 16: the installer's start, current - baseline" start:cur:base 1
 echo "  noise floor (A/A, the baseline against its copy): 95 % interval wall [${interval[wall:aa:base]/ /, }], start [${interval[start:aa:base]/ /, }] ms"
-sent=$(otlp_count)
-[[ " ${variants[*]} " != *-otlp* ]] || echo "  OTLP requests received: $sent"
+otlp_variants=$(printf '%s\n' "${variants[@]}" | grep -c -- '-otlp$' || true)
+if ((otlp_variants > 0)); then
+	# each: the probe, 3 warm-up calls and N rounds, in both parts
+	echo "  OTLP requests received: $(otlp_count) of $((otlp_variants * (1 + 2 * (3 + N))))"
+fi
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
 exit $((missed && ${STRICT:-0}))
