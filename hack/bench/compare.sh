@@ -57,6 +57,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM
 die() { echo "compare.sh: $*" >&2; exit 1; }
+# label VARIANT: its name in the tables
+label() {
+	case $1 in
+	direct) echo "installer directly" ;;
+	base) echo "baseline" ;;
+	cur) echo "current" ;;
+	aa) echo "baseline again (A/A)" ;;
+	*-off) echo "$(label "${1%-off}") --no-metrics" ;;
+	*-otlp) echo "$(label "${1%-otlp}") + OTLP sink" ;;
+	esac
+}
 
 # --- the binaries ----------------------------------------------------------
 # build_im SRC VERSION OUT: install-metrics from the tree SRC, as `make build`.
@@ -191,20 +202,19 @@ diff_rounds() { paste "$1" "$2" | awk '{ print $1 - $2 }' >"$3"; }
 missed=0
 declare -A interval=() # PART:A:B -> "LO HI" of the paired median A - B
 # verdict LO HI TARGET
+# (undecided: the N at which the interval would clear the target, if the
+# median stayed where it is and the noise as it is; the interval narrows with
+# the square root of N)
 verdict() {
-	awk -v lo="$1" -v hi="$2" -v t="$3" 'BEGIN {
-		if (hi <= t) print "met"; else if (lo > t) print "MISSED"; else print "undecided (the interval straddles the target: raise N)"
+	awk -v lo="$1" -v hi="$2" -v t="$3" -v n="$N" 'BEGIN {
+		if (n < 10) { print "no verdict under N=10 (the interval would cover less than 95 %)"; exit }
+		if (hi <= t) { print "met"; exit }
+		if (lo > t) { print "MISSED"; exit }
+		gap = t - (lo + hi) / 2; if (gap < 0) gap = -gap; if (gap < 0.05) gap = 0.05
+		need = n * ((hi - lo) / 2 / gap) ^ 2
+		if (need <= 2000) printf "undecided (the interval straddles the target): rerun with N=%d\n", need + 1
+		else printf "undecided (the interval straddles the target): N would have to be about %d at this noise; rerun on a quiet machine\n", need + 1
 	}'
-}
-label() {
-	case $1 in
-	direct) echo "installer directly" ;;
-	base) echo "baseline" ;;
-	cur) echo "current" ;;
-	aa) echo "baseline again (A/A)" ;;
-	*-off) echo "$(label "${1%-off}") --no-metrics" ;;
-	*-otlp) echo "$(label "${1%-otlp}") + OTLP sink" ;;
-	esac
 }
 
 # report PART TITLE: the tables of one part, from $tmp/PART.*
