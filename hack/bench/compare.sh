@@ -13,8 +13,8 @@
 #     (hack/bench/startstamp) that writes the moment it starts; the delay is
 #     that moment minus the moment the script launched the variant.
 #
-# N rounds; each runs every variant once, in an order that rotates round by
-# round. Printed: per variant the median, p90 and the median time added over
+# N rounds; each runs every variant once, in an order that changes round by
+# round (a Williams design, see williams below). Printed: per variant the median, p90 and the median time added over
 # the direct call (paired within a round); for current - baseline the median
 # of the per-round differences with its 95 % confidence interval (order
 # statistics, no assumption on the distribution), the IQR, and the ratio of
@@ -151,18 +151,47 @@ for w in base cur; do
 	fi
 done
 
-# measure PART CHILD: N rounds of every variant, order rotating; wall time in
-# µs into $tmp/PART.VARIANT, and with the stand-in the delay to its start
-# into $tmp/start.VARIANT.
+# williams M: the orders of the rounds, one line each, a Williams design: over
+# its lines each of the M variants takes every place once and follows every
+# other variant once, so what a call leaves behind (a textfile being written
+# back, a busy page cache) weighs on all alike. The first line is 0 1 M-1 2
+# M-2 ..., line r adds r (mod M); for an odd M the mirrored lines follow.
+williams() {
+	local m=$1 r j a=0 b=$1 first=()
+	for ((j = 0; j < m; j++)); do
+		if ((j == 0)); then
+			first+=(0)
+		elif ((j % 2)); then
+			a=$((a + 1)) && first+=("$a")
+		else
+			b=$((b - 1)) && first+=("$b")
+		fi
+	done
+	for ((r = 0; r < m; r++)); do
+		for j in "${first[@]}"; do printf '%d ' $(((j + r) % m)); done
+		echo
+	done
+	((m % 2)) || return 0
+	for ((r = 0; r < m; r++)); do
+		for ((j = m - 1; j >= 0; j--)); do printf '%d ' $(((first[j] + r) % m)); done
+		echo
+	done
+}
+
+# measure PART CHILD: N rounds of every variant, in the orders of williams;
+# wall time in µs into $tmp/PART.VARIANT, and with the stand-in the delay to
+# its start into $tmp/start.VARIANT.
 measure() {
-	local part=$1 child=$2 m=${#variants[@]} i k v t0 t1 ns
+	local part=$1 child=$2 m=${#variants[@]} i k v t0 t1 ns order plan
 	declare -A wall=() start=()
+	mapfile -t plan < <(williams "$m")
 	for v in "${variants[@]}"; do # warm-up, untimed; also creates the textfiles
 		for k in 1 2 3; do run "$v" "$child" || die "$v around $(basename "$child") failed: $(head -3 "$tmp/err")"; done
 	done
 	for ((i = 0; i < N; i++)); do
-		for ((k = 0; k < m; k++)); do
-			v=${variants[(i + k) % m]}
+		read -ra order <<<"${plan[i % ${#plan[@]}]}"
+		for k in "${order[@]}"; do
+			v=${variants[k]}
 			: >"$BENCH_START_FILE"
 			t0=${EPOCHREALTIME/[.,]/}
 			run "$v" "$child" || die "$v around $(basename "$child") failed: $(head -3 "$tmp/err")"
@@ -212,7 +241,7 @@ verdict() {
 		if (lo > t) { print "MISSED"; exit }
 		gap = t - (lo + hi) / 2; if (gap < 0) gap = -gap; if (gap < 0.05) gap = 0.05
 		need = n * ((hi - lo) / 2 / gap) ^ 2
-		if (need <= 2000) printf "undecided (the interval straddles the target): rerun with N=%d\n", need + 1
+		if (need <= 2000) printf "undecided (the interval straddles the target): rerun with about N=%d\n", need + 1
 		else printf "undecided (the interval straddles the target): N would have to be about %d at this noise; rerun on a quiet machine\n", need + 1
 	}'
 }
