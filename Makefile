@@ -83,11 +83,14 @@ fuzz:
 	done
 
 # Speed and memory targets of the issues: Go benchmarks and whole-process
-# comparisons side by side. Results: out/bench/, summarised in docs/benchmarks.md.
+# comparisons side by side, hack/bench/compare.sh among them: bin/install-metrics
+# against a build of the commit BENCH_BASE. Results: out/bench/<script>.txt
+# (compare.txt, wrap.txt, ...), summarised in docs/benchmarks.md.
+BENCH_BASE ?= 5b0e1bf
 bench: build
 	@mkdir -p out/bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/... | tee out/bench/go-bench.txt
-	@for s in hack/bench/*.sh; do echo ">> $$s"; OPENSHIFT_INSTALL_REPLAY_BIN=$(BIN)/openshift-install-replay bash $$s $(BIN)/install-metrics | tee out/bench/$$(basename $$s .sh).txt; done
+	@for s in hack/bench/*.sh; do echo ">> $$s"; BENCH_BASE=$(BENCH_BASE) OPENSHIFT_INSTALL_REPLAY_BIN=$(BIN)/openshift-install-replay bash $$s $(BIN)/install-metrics | tee out/bench/$$(basename $$s .sh).txt; done
 
 # The wrapper around the replay installer for a realistic `create cluster`,
 # in a temporary directory, then what it recorded.
