@@ -112,7 +112,7 @@ func TestCorruptExisting(t *testing.T) {
 			if res.MovedAside != path+junit.CorruptSuffix {
 				t.Errorf("moved aside to %q, want %q", res.MovedAside, path+junit.CorruptSuffix)
 			}
-			if got := string(readFile(t, path + junit.CorruptSuffix)); got != content {
+			if got := string(readFile(t, path+junit.CorruptSuffix)); got != content {
 				t.Errorf("the earlier file was not kept as it was: %q", got)
 			}
 			if suites, err := gojunit.Ingest(readFile(t, path)); err != nil || len(suites) != 1 || len(suites[0].Tests) != 7 {

@@ -203,3 +203,13 @@ func checkGolden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", name, diff)
 	}
 }
+
+// TestMarkdown: the GitHub step summary (golden step-summary.md).
+func TestMarkdown(t *testing.T) {
+	var b strings.Builder
+	inv := cluster(record.BootstrapFailed, 5, ipi(4, false), "Bootstrap failed to complete: `timed out` waiting for the condition")
+	if err := junit.Markdown(&b, inv); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "step-summary.md", []byte(b.String()))
+}

@@ -165,7 +165,11 @@ func buildCommand(inv record.Invocation) Suite {
 
 func failure(inv record.Invocation) *Failure {
 	text := inv.Deciding
-	if text == "" {
+	switch {
+	case text != "":
+	case inv.ExitCode < 0:
+		text = "no deciding line in the log"
+	default:
 		text = fmt.Sprintf("no deciding line; the installer exited %d", inv.ExitCode)
 	}
 	return &Failure{Message: string(inv.Result), Text: text}

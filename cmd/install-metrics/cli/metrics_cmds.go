@@ -24,6 +24,7 @@ import (
 type ClassifyOptions struct {
 	JSON  bool
 	Files []string
+	JUnit string // --junit (junit.go)
 }
 
 func (e *Env) newClassifyCmd() *cobra.Command {
@@ -48,6 +49,7 @@ success: it is Interrupted (the run ended without saying how).`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object per file (a stable format for machines)")
+	cmd.Flags().StringVar(&opts.JUnit, "junit", "", classifyJUnitHelp)
 	return cmd
 }
 
@@ -80,6 +82,7 @@ func (e *Env) classifyRun(w io.Writer, opts *ClassifyOptions) error {
 	enc := json.NewEncoder(w)
 	for i, name := range opts.Files {
 		c := e.classifyFile(name)
+		e.classifyJUnit(opts.JUnit, c)
 		if c.Error != "" {
 			failed++
 			fmt.Fprintf(e.Stderr, "install-metrics: %s\n", c.Error)
