@@ -6,7 +6,7 @@ SHELL        := bash
 GO           ?= go
 BIN          := $(CURDIR)/bin
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
-LDFLAGS      := -X github.com/install-metrics/install-metrics/cmd/install-metrics/cli.version=$(VERSION)
+LDFLAGS      := -X github.com/install-metrics/install-metrics/internal/buildinfo.version=$(VERSION)
 
 GOLANGCI_LINT_VERSION   := v2.15.0
 PROMETHEUS_VERSION      := v0.316.0

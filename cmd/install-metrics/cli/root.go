@@ -2,27 +2,17 @@ package cli
 
 import (
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
+	"github.com/install-metrics/install-metrics/internal/buildinfo"
 )
 
-// version is set at build time with -ldflags "-X .../cli.version=v1.2.3".
-var version = ""
-
-// Version is install-metrics' own version: the linker's, else the module's.
-func Version() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
+// Version is install-metrics' own version: the linker's, the module's, or
+// the VCS revision of the build (internal/buildinfo).
+func Version() string { return buildinfo.Version() }
 
 const rootLong = `install-metrics runs openshift-install exactly as if you had called it directly
 (same arguments, terminal, prompts, exit code and signals) and records how the
