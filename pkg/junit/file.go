@@ -176,7 +176,8 @@ func readExisting(path string) (Suites, error) {
 }
 
 // atomicWrite writes b to a temporary file in path's directory, syncs it
-// and renames it over path. On error the temporary file is removed.
+// renames it over path and syncs the directory. On error the temporary
+// file is removed.
 func atomicWrite(path string, b []byte) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -206,6 +207,11 @@ func atomicWrite(path string, b []byte) (err error) {
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("cannot replace %s: %w", path, unwrap(err))
+	}
+	// The rename itself survives a crash once the directory is synced.
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return nil
 }
