@@ -41,11 +41,13 @@ release:
 	$(GO) run ./hack/release -version $(VERSION) -mtime $(SOURCE_DATE_EPOCH) -out out/release
 
 # Reproducibility: a second release from an empty build cache must give the
-# same SHA256SUMS (a cold cache: several minutes).
-release-check: release
-	@tmp=$$(mktemp -d); trap 'chmod -R u+w "$$tmp"; rm -rf "$$tmp"' EXIT; \
-	GOCACHE=$$tmp/cache $(GO) run ./hack/release -version $(VERSION) -mtime $(SOURCE_DATE_EPOCH) -out $$tmp/release >/dev/null; \
-	diff out/release/SHA256SUMS $$tmp/release/SHA256SUMS && echo ">> release is reproducible: same SHA256SUMS from a cold build cache"
+# same SHA256SUMS (a cold cache: several minutes). Version and time are
+# taken once, so that both runs build the same inputs.
+release-check:
+	@v='$(VERSION)'; e='$(SOURCE_DATE_EPOCH)'; tmp=$$(mktemp -d); trap 'chmod -R u+w "$$tmp"; rm -rf "$$tmp"' EXIT; \
+	$(GO) run ./hack/release -version "$$v" -mtime "$$e" -out out/release; \
+	GOCACHE=$$tmp/cache $(GO) run ./hack/release -version "$$v" -mtime "$$e" -out $$tmp/release >/dev/null; \
+	diff out/release/SHA256SUMS $$tmp/release/SHA256SUMS && echo ">> release $$v is reproducible: the same SHA256SUMS from a cold build cache"
 
 tools: $(TEST_TOOLS) $(BIN)/golangci-lint
 
