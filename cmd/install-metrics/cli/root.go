@@ -32,6 +32,9 @@ const rootExamples = `  # an install, recorded in the local textfile
   install-metrics --metrics-sink https://metrics.example.com --metrics-auth token-file:/var/run/secrets/token \
       create cluster --dir c1 --log-level debug
 
+  # in CI: a JUnit report with a case per stage (also INSTALL_METRICS_JUNIT)
+  install-metrics --metrics-junit "$ARTIFACT_DIR/junit_install.xml" create cluster --dir c1
+
   # no metrics at all (also INSTALL_METRICS=off or DO_NOT_TRACK=1)
   install-metrics --no-metrics create manifests --dir c1
 
