@@ -20,6 +20,7 @@ import (
 type ClassifyOptions struct {
 	JSON  bool
 	Files []string
+	JUnit string // --junit (junit.go)
 }
 
 func (e *Env) newClassifyCmd() *cobra.Command {
@@ -44,6 +45,7 @@ success: it is Interrupted (the run ended without saying how).`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object per file (a stable format for machines)")
+	cmd.Flags().StringVar(&opts.JUnit, "junit", "", classifyJUnitHelp)
 	return cmd
 }
 
@@ -86,6 +88,7 @@ func (e *Env) classifyRun(w io.Writer, opts *ClassifyOptions) error {
 	enc := json.NewEncoder(w)
 	for i, name := range opts.Files {
 		c := e.classifyFile(name)
+		e.classifyJUnit(opts.JUnit, c)
 		if c.Error == "" && c.Basis == stages.BasisNothing {
 			c.Error = fmt.Sprintf("%s has no openshift-install log line: give the installer's log (<dir>/.openshift_install.log) or its output", name)
 		}
