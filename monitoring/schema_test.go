@@ -172,3 +172,40 @@ func histogramSeries(name string) bool {
 	}
 	return recordedHistogramRE.MatchString(name)
 }
+
+func TestHistogramsFlag(t *testing.T) {
+	qs, err := Queries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := DashboardQueries(DefaultVars("1h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, q := range append(qs, ds...) {
+		want := false
+		parser.Inspect(parse(t, q.Name, q.Expr), func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok {
+				for _, h := range histogramFamilies {
+					if strings.HasPrefix(vs.Name, h.Name) {
+						want = true
+					}
+				}
+				if strings.HasPrefix(vs.Name, recordedPrefix) && strings.Contains(vs.Name, "_seconds") {
+					want = true
+				}
+			}
+			return nil
+		})
+		if q.Histograms != want {
+			t.Errorf("%s: Histograms %v, want %v", q.Name, q.Histograms, want)
+		}
+		if want {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("no query or panel reads the histograms")
+	}
+}
