@@ -247,6 +247,9 @@ func buildDashboard() (classicDashboard, error) {
 		Datasource(datasource()).Span(24).Height(9).Calculate(false).
 		RowsFrame(heatmap.NewRowsHeatmapOptionsBuilder().Layout(common.HeatmapCellLayoutLe)).
 		YAxis(heatmap.NewYAxisConfigBuilder().Unit("s")).
+		Color(heatmap.NewHeatmapColorOptionsBuilder().Mode(heatmap.HeatmapColorModeScheme).Scheme("Oranges").
+			Scale(heatmap.HeatmapColorScaleExponential).Exponent(0.5).Steps(64)).
+		Tooltip(heatmap.NewHeatmapTooltipBuilder().Mode(common.TooltipDisplayModeSingle).YHistogram(true)).
 		Interval("1h").
 		WithTarget(overTime(fmt.Sprintf("sum by (le) (%s)",
 			counted("$__interval", stageDurationFamily+"_bucket", `stage="$stage"`, `finished="true"`, byVariables)), "{{le}}").
