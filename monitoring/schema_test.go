@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
@@ -105,7 +106,7 @@ func TestHistogramTestSeriesUseContractBuckets(t *testing.T) {
 							t.Errorf("%s %q: %s has no label %q", p, tg.Name, h.Name, l.Name)
 						}
 					})
-					key := m.DropMetricName().MatchLabels(false, "le").String()
+					key := m.MatchLabels(false, "le", model.MetricNameLabel).String()
 					if name == h.Name+"_count" {
 						counts[key] = true
 						continue
