@@ -14,16 +14,18 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
 )
 
-// The families of docs/metrics-schema.md: the seed's counters and the v2
-// histograms (their labels and buckets: histogramFamilies in schema_test.go).
+// The families of docs/metrics-schema.md, from the model (pkg/metrics): the
+// seed's counters and the v2 histograms.
 const (
-	invocationFamily      = "cluster_installation_invocation"
-	durationFamily        = "cluster_installation_duration"
-	modificationFamily    = "cluster_installation_modification"
-	stageDurationFamily   = "cluster_installation_stage_duration_seconds"
-	commandDurationFamily = "cluster_installation_command_duration_seconds"
+	invocationFamily      = metrics.InvocationFamily
+	durationFamily        = metrics.DurationFamily
+	modificationFamily    = metrics.ModificationFamily
+	stageDurationFamily   = metrics.StageDurationFamily
+	commandDurationFamily = metrics.CommandDurationFamily
 )
 
 // Selections the panels share.

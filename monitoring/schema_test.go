@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -23,22 +24,18 @@ type histogramFamily struct {
 	Buckets []float64 // upper bounds in seconds, without +Inf
 }
 
-// histogramFamilies are the v2 histograms as monitoring/'s tests know them:
-// the one place in these tests with their labels and buckets (the names are
-// the constants of dashboard.go). Swap for the model's definitions once the
-// model has its own package.
+// histogramFamilies are the v2 histograms as the model (pkg/metrics)
+// defines them: labels in order and bucket bounds.
 var histogramFamilies = []histogramFamily{
-	{stageDurationFamily, []string{"stage", "finished", "version", "platform", "ci"},
-		[]float64{60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800}},
-	{commandDurationFamily, []string{"command", "target", "result", "version", "platform", "ci"},
-		[]float64{1, 5, 30, 60, 300, 600, 1200, 1800, 2700, 3600, 5400, 7200, 10800}},
+	{stageDurationFamily, metrics.LabelNames(stageDurationFamily), metrics.Bounds(stageDurationFamily)},
+	{commandDurationFamily, metrics.LabelNames(commandDurationFamily), metrics.Bounds(commandDurationFamily)},
 }
 
 // counterLabels are the label names of the seed's counter families.
 var counterLabels = map[string][]string{
-	invocationFamily:   {"command", "target", "os", "platform", "result", "return", "version", "duration", "ci"},
-	durationFamily:     {"provisioning", "infrastructure", "api", "bootstrap", "operators", "success"},
-	modificationFamily: {"asset"},
+	invocationFamily:   metrics.LabelNames(invocationFamily),
+	durationFamily:     metrics.LabelNames(durationFamily),
+	modificationFamily: metrics.LabelNames(modificationFamily),
 }
 
 // schemaLabels returns the label names of each series name the families
