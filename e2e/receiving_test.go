@@ -308,9 +308,10 @@ func TestReceivingSideHoldsAgainstHostilePushes(t *testing.T) {
 		m := s.Metric
 		name := string(m["__name__"])
 		// The two wrapped runs: no install-config.yaml, so platform
-		// "unknown", and their stage timeline.
+		// "unknown", and their stage timeline (the v2 histograms of those runs, once emitted,
+		// are theirs too: only the counters are checked for 2).
 		if m["platform"] == "unknown" || name == "cluster_installation_duration" {
-			if float64(s.Value) != 2 {
+			if (name == "cluster_installation_invocation" || name == "cluster_installation_duration") && float64(s.Value) != 2 {
 				t.Errorf("the wrapped runs' %s = %g, want 2", m, float64(s.Value))
 			}
 			continue
