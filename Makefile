@@ -15,7 +15,7 @@ STATSD_EXPORTER_VERSION := v0.28.0
 # Tools the tests need: a real Prometheus, promtool and statsd_exporter.
 TEST_TOOLS := $(BIN)/prometheus $(BIN)/promtool $(BIN)/statsd_exporter
 
-.PHONY: all build build-darwin test test-short lint fmt vet tidy bench demo fuzz tools clean release release-check
+.PHONY: all build build-darwin test nginx test-short lint fmt vet tidy bench demo fuzz tools clean release release-check
 
 all: build
 
@@ -74,8 +74,17 @@ $(BIN)/golangci-lint: $(BIN)/.pin-golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 # Every test, with the race detector, real Prometheus and statsd_exporter
 # included. Under CI=true a missing tool fails the test instead of skipping it.
-test: $(TEST_TOOLS) build-darwin
+test: $(TEST_TOOLS) nginx build-darwin
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# nginx for e2e/receiving_test.go: Debian's package, installed when missing
+# (as root, no prompt). A warm run costs one `nginx -v`.
+nginx:
+	@if ! nginx -v >/dev/null 2>&1 && ! /usr/sbin/nginx -v >/dev/null 2>&1; then \
+		echo ">> installing Debian's nginx package"; \
+		if [ "$$(id -u)" != 0 ]; then echo "nginx is missing: run apt-get install nginx as root" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
+	fi
 
 # Unit tests only: no real components (they skip), quick feedback.
 test-short:
