@@ -36,7 +36,7 @@ var runOps = []string{"", "begin", "progress", "complete", "sending", "done file
 // returned. Even runs end with every sink done; odd runs put the gateway
 // back to pending (provably not delivered) and Close keeps the record.
 func helperRuns(args []string) int {
-	j := Open(args[0], Config{})
+	j := Open(args[0], Config{DeferBeginSync: len(args) > 1 && args[1] == "defer"})
 	deadline := time.Now().Add(helperTimeout)
 	say := func(s string) { _, _ = os.Stdout.WriteString(s) }
 	say("ready\n")
@@ -175,7 +175,8 @@ func TestCrashConsistency(t *testing.T) {
 			delay = time.Duration(rng.Int64N(int64(150 * time.Millisecond)))
 		}
 		delays = append(delays, delay)
-		lines := killHelperAfter(t, exe, dir, delay)
+		// Every other trial defers Begin's fsyncs, as the wrapper may.
+		lines := killHelperAfter(t, exe, dir, delay, trial%2 == 1)
 		p := parseProgress(t, lines)
 		op, taken := checkAfterCrash(t, trial, dir, p)
 		covered[key{op, taken}]++
@@ -201,9 +202,12 @@ func TestCrashConsistency(t *testing.T) {
 
 // killHelperAfter starts the runs helper in dir, SIGKILLs it delay after it
 // said it was ready, and returns what it wrote.
-func killHelperAfter(t *testing.T, exe, dir string, delay time.Duration) []string {
+func killHelperAfter(t *testing.T, exe, dir string, delay time.Duration, deferSync bool) []string {
 	t.Helper()
 	cmd := exec.Command(exe, dir)
+	if deferSync {
+		cmd.Args = append(cmd.Args, "defer")
+	}
 	cmd.Env = append(os.Environ(), helperEnv+"=runs")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -15,7 +15,10 @@
 // Every state change is one small atomic replace: write a temporary file,
 // fsync it, rename it over the record, fsync the directory. Begin is one
 // such write and nothing else, so the installer's start waits for one file
-// fsync and one directory fsync (docs/reliability.md has the figure).
+// fsync and one directory fsync (docs/reliability.md has the figure). With
+// Config.DeferBeginSync those two fsyncs run in the background while the
+// installer starts: the record survives the wrapper's death (SIGKILL) as
+// soon as Begin returns, and a power loss once Entry.Synced returns.
 //
 // Each sink of an entry is in one of three states: Pending (not yet tried,
 // or provably not delivered: send it), Sending (the request may have been

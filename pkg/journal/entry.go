@@ -90,6 +90,8 @@ type Entry struct {
 	mu     sync.Mutex
 	st     state
 	lockFd int // -1 once closed
+	// synced delivers the result of a deferred sync (DeferBeginSync).
+	synced chan error
 }
 
 // ID is the entry's id.
@@ -243,6 +245,7 @@ func (e *Entry) drop() {
 
 // release closes the lock file, which releases the flock.
 func (e *Entry) release() {
+	_ = e.waitSync()
 	if e.lockFd >= 0 {
 		_ = unix.Close(e.lockFd)
 		e.lockFd = -1
@@ -252,8 +255,20 @@ func (e *Entry) release() {
 // write replaces the record with next atomically and durably: a temporary
 // file, fsync, rename, fsync of the directory. The entry takes next when
 // the rename happened (even if the directory's fsync then failed: the file
-// on disk is next).
+// on disk is next). A write first waits for a deferred sync of the one
+// before, so the order of durable states is the order of writes.
 func (e *Entry) write(next state) error {
+	return e.writeSync(next, false)
+}
+
+// writeSync is write; with deferSync the fsyncs run in the background
+// after the rename (the record already survives the death of this
+// process; the fsyncs add a power loss) and the next write or Close waits
+// for them.
+func (e *Entry) writeSync(next state, deferSync bool) error {
+	if err := e.waitSync(); err != nil {
+		return err
+	}
 	next.Seq = e.st.Seq + 1
 	data, err := json.Marshal(next)
 	if err != nil {
@@ -266,24 +281,56 @@ func (e *Entry) write(next state) error {
 		return fmt.Errorf("writing journal record %s: %w", path, errnoOf(err))
 	}
 	_, werr := tmp.Write(data)
-	if werr == nil {
+	if werr == nil && !deferSync {
 		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
 	}
 	if werr == nil {
 		werr = os.Rename(tmp.Name(), path)
 	}
 	if werr != nil {
+		_ = tmp.Close()
 		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("writing journal record %s: %w", path, errnoOf(werr))
 	}
 	e.st = next
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("syncing journal %s: %w", dir, errnoOf(err))
+	sync := func() error {
+		err := tmp.Sync()
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing journal record %s: %w", path, errnoOf(err))
+		}
+		if err := syncDir(dir); err != nil {
+			return fmt.Errorf("syncing journal %s: %w", dir, errnoOf(err))
+		}
+		return nil
 	}
+	if !deferSync {
+		return sync()
+	}
+	done := make(chan error, 1)
+	e.synced = done
+	go func() { done <- sync() }()
 	return nil
+}
+
+// waitSync waits for a deferred sync and returns its error once.
+func (e *Entry) waitSync() error {
+	if e.synced == nil {
+		return nil
+	}
+	err := <-e.synced
+	e.synced = nil
+	return err
+}
+
+// Synced waits until the record Begin wrote is durable (with
+// Config.DeferBeginSync; at once otherwise) and says whether it is.
+func (e *Entry) Synced() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.waitSync()
 }
 
 // corruptError says why a record cannot be used.

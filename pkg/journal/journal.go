@@ -85,6 +85,12 @@ type Config struct {
 	ValidInvocation func(record.Invocation) error
 	// Limits bound the records kept.
 	Limits Limits
+	// DeferBeginSync makes Begin return after the rename, with the fsyncs
+	// of the record and the directory under way in the background: the
+	// record survives the death of the process at once (SIGKILL, the CI
+	// timeout), and a power loss once Entry.Synced returns. The next write
+	// waits for them. Without it Begin returns when the record is durable.
+	DeferBeginSync bool
 	// Warn receives what TakeOver dropped or moved aside, one error per
 	// kind of problem and call.
 	Warn func(error)
@@ -208,7 +214,8 @@ func (j *Journal) checkSinks(sinks []string) error {
 // returns its entry, locked by this process until Close. The record says
 // Result Interrupted and ExitCode -1 (unknown) until Complete, with every
 // sink Pending. It is one fsynced write of the record and an fsync of the
-// directory; nothing else waits on the disk.
+// directory; nothing else waits on the disk. With Config.DeferBeginSync it
+// returns before the fsyncs (see there).
 func (j *Journal) Begin(inv record.Invocation, sinks []string) (*Entry, error) {
 	if err := j.checkSinks(sinks); err != nil {
 		return nil, err
@@ -235,7 +242,7 @@ func (j *Journal) Begin(inv record.Invocation, sinks []string) (*Entry, error) {
 		for _, s := range sinks {
 			st.Sinks = append(st.Sinks, Sink{URL: s, Status: Pending})
 		}
-		if err := e.write(st); err != nil {
+		if err := e.writeSync(st, j.cfg.DeferBeginSync); err != nil {
 			e.drop()
 			return nil, err
 		}

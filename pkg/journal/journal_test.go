@@ -548,3 +548,25 @@ func TestCorruptCopiesAreBounded(t *testing.T) {
 		t.Errorf("corrupt copies kept mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestDeferBeginSync(t *testing.T) {
+	j, _ := open(t, Config{DeferBeginSync: true})
+	e := begin(t, j)
+	if _, _, err := j.read(e.ID()); err != nil {
+		t.Fatalf("the record is not in place when Begin returns: %v", err)
+	}
+	must(t, e.Synced())
+	must(t, e.Synced()) // once more: at once
+	// The next write waits for the sync (goleak checks the goroutine ended).
+	e2 := begin(t, j)
+	must(t, e2.Complete(endInv()))
+	st, _, err := j.read(e2.ID())
+	must(t, err)
+	if st.Seq != 2 || st.Provisional {
+		t.Errorf("after Complete: seq %d, provisional %v", st.Seq, st.Provisional)
+	}
+	must(t, e.Close())
+	must(t, e2.Close())
+	e3 := begin(t, j)
+	must(t, e3.Close()) // Close waits for it too
+}
