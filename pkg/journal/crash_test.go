@@ -82,10 +82,10 @@ func expected(r, k int) (st state, present bool) {
 		k = 6
 	}
 	st = state{Seq: int64(k), Provisional: k < 3}
-	switch {
-	case k == 1:
+	switch k {
+	case 1:
 		st.Invocation = startInv()
-	case k == 2:
+	case 2:
 		st.Invocation = progressInv()
 	default:
 		st.Invocation = endInv()

@@ -439,7 +439,7 @@ func (j *Journal) TakeOver(ctx context.Context) ([]*Entry, error) {
 		}
 		j.pruneCorrupt(corrupt, now)
 	}
-	taken = t.enforceLimits(taken, len(records))
+	taken = t.enforceLimits(taken, len(records)-t.removed)
 	t.report()
 	if err := ctx.Err(); err != nil {
 		return taken, fmt.Errorf("taking over journal records: %w", err)
@@ -456,6 +456,7 @@ type takeover struct {
 	problems []error
 	expired  int
 	overflow int
+	removed  int // records gone, moved aside or finished: not counted against the limits
 	sizes    map[*Entry]int64
 }
 
@@ -473,6 +474,7 @@ func (t *takeover) take(id string) (*Entry, error) {
 	var ce *corruptError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		t.removed++
 		e.drop() // closed by its owner meanwhile
 		return nil, nil
 	case errors.As(err, &ce) && ce.newer:
@@ -485,6 +487,7 @@ func (t *takeover) take(id string) (*Entry, error) {
 			e.release()
 			return nil, fmt.Errorf("moving corrupt journal record %s aside: %w", j.recordPath(id), errnoOf(rerr))
 		}
+		t.removed++
 		e.drop()
 		return nil, nil
 	case err != nil:
@@ -493,6 +496,7 @@ func (t *takeover) take(id string) (*Entry, error) {
 	}
 	e.st = st
 	if len(e.left()) == 0 {
+		t.removed++
 		return nil, e.Close()
 	}
 	if t.sizes == nil {

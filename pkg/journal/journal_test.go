@@ -395,6 +395,14 @@ func TestHostileRecords(t *testing.T) {
 		return f.Truncate(2 << 20)
 	})
 	special("a link to a valid record outside", func(p string) error { return os.Symlink(outside, p) })
+	special("a link to a valid record outside, with its id", func(p string) error {
+		id := strings.TrimSuffix(filepath.Base(p), ".json")
+		other := filepath.Join(filepath.Dir(outside), id+".json")
+		if err := os.WriteFile(other, edit(func(m map[string]any) { m["id"] = id }), 0o600); err != nil {
+			return err
+		}
+		return os.Symlink(other, p)
+	})
 	special("a link to /dev/zero", func(p string) error { return os.Symlink("/dev/zero", p) })
 	special("a FIFO", func(p string) error { return mkfifo(p) })
 	special("a directory", func(p string) error { return os.Mkdir(p, 0o700) })
@@ -427,7 +435,7 @@ func TestHostileRecords(t *testing.T) {
 		t.Error("the link's target changed")
 	}
 	got := w.get()
-	if len(got) != 2 || !strings.Contains(got[0], "moved 18 corrupt records aside, never to be sent") || !strings.Contains(got[1], "left 1 records of a newer install-metrics") {
+	if len(got) != 2 || !strings.Contains(got[0], "moved 19 corrupt records aside, never to be sent") || !strings.Contains(got[1], "left 1 records of a newer install-metrics") {
 		t.Errorf("warnings %q, want one for the corrupt records and one for the newer", got)
 	}
 	// The next TakeOver warns about nothing new.
@@ -569,4 +577,27 @@ func TestDeferBeginSync(t *testing.T) {
 	must(t, e2.Close())
 	e3 := begin(t, j)
 	must(t, e3.Close()) // Close waits for it too
+}
+
+// TestSamePath: a lock held on a file that was removed, or replaced by
+// another at its path, is not the entry's lock (TakeOver and Begin then
+// skip or retry instead of taking a record someone else may hold).
+func TestSamePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	must(t, os.WriteFile(path, nil, 0o600))
+	f, err := os.Open(path)
+	must(t, err)
+	defer f.Close()
+	fd := int(f.Fd())
+	if !samePath(fd, path) {
+		t.Error("the file at its own path is not the same")
+	}
+	must(t, os.Remove(path))
+	if samePath(fd, path) {
+		t.Error("a removed file is the same")
+	}
+	must(t, os.WriteFile(path, nil, 0o600))
+	if samePath(fd, path) {
+		t.Error("a replaced file is the same")
+	}
 }
