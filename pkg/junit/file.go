@@ -118,7 +118,7 @@ func WriteFile(path string, next Suite) (Result, error) {
 	case errors.As(err, &ce):
 		aside := path + CorruptSuffix
 		if rerr := os.Rename(path, aside); rerr != nil {
-			return res, fmt.Errorf("%s is not a JUnit report (%v) and cannot be moved aside: %w", path, ce.err, unwrap(rerr))
+			return res, fmt.Errorf("%s is not a JUnit report (%s) and cannot be moved aside: %w", path, ce.err.Error(), unwrap(rerr))
 		}
 		res.MovedAside = aside
 	case err != nil:
