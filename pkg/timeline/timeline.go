@@ -32,6 +32,15 @@ type Options struct {
 	Untimed bool
 	// ExitCode adds the installer's exit code (a wrapped run knows it).
 	ExitCode bool
+	// InstallerTimes is the installer's own "Time elapsed per stage" block,
+	// shown after the stages and marked as the installer's: for people only.
+	InstallerTimes []Timer
+}
+
+// Timer is one line of the installer's own timer block.
+type Timer struct {
+	Name     string
+	Duration time.Duration
 }
 
 // Write prints inv's timeline to w.
@@ -74,6 +83,13 @@ func Write(w io.Writer, inv record.Invocation, o Options) error {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s → %s\n", label, s.Name, s.Duration().Round(time.Second), state,
 			s.Start.UTC().Format("15:04:05"), s.End.UTC().Format("15:04:05"))
+	}
+	for i, it := range o.InstallerTimes {
+		label := ""
+		if i == 0 {
+			label = "installer's own timer"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, it.Name, it.Duration)
 	}
 	return tw.Flush()
 }

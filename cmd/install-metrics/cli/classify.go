@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/install-metrics/install-metrics/pkg/record"
 	"github.com/install-metrics/install-metrics/pkg/stages"
+	"github.com/install-metrics/install-metrics/pkg/timeline"
 )
 
 // ClassifyOptions are the flags of `metrics classify`.
@@ -152,52 +151,9 @@ func unwrapPath(err error) error {
 }
 
 func printClassified(w io.Writer, c Classified) {
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	version := c.Version
-	if version == "" {
-		version = "(no header in the log)"
+	o := timeline.Options{Title: c.File, Basis: string(c.Basis), Untimed: !c.Timed}
+	for _, it := range c.InstallerTimes {
+		o.InstallerTimes = append(o.InstallerTimes, timeline.Timer{Name: it.Name, Duration: time.Duration(it.DurationSeconds * float64(time.Second))})
 	}
-	fmt.Fprintf(tw, "%s\n", c.File)
-	fmt.Fprintf(tw, "  installer\t%s\n", version)
-	fmt.Fprintf(tw, "  result\t%s\t(decided by: %s)\n", c.Result, c.Basis)
-	if c.Deciding != "" {
-		fmt.Fprintf(tw, "  deciding line\t%s\n", oneLine(c.Deciding, 160))
-	}
-	if len(c.Stages) == 0 {
-		fmt.Fprintf(tw, "  stages\tnone reached\n")
-	}
-	for i, s := range c.Stages {
-		label := ""
-		if i == 0 {
-			label = "stages"
-		}
-		state := "done"
-		if !s.Finished {
-			state = "not finished"
-		}
-		if !c.Timed {
-			// Terminal and pipe output without timestamps: no durations.
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, s.Name, state)
-			continue
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s → %s\n", label, s.Name,
-			time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Second), state,
-			s.Start.UTC().Format("15:04:05"), s.End.UTC().Format("15:04:05"))
-	}
-	for i, it := range c.InstallerTimes {
-		label := ""
-		if i == 0 {
-			label = "installer's own timer"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, it.Name, time.Duration(it.DurationSeconds*float64(time.Second)))
-	}
-	tw.Flush()
-}
-
-func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return s
+	_ = timeline.Write(w, classifiedInvocation(c), o) // a failed write to stdout has nobody to tell
 }
