@@ -54,7 +54,10 @@ func startReceiving(t *testing.T) *receiving {
 	gw := gatewaytest.NewServer(gatewaytest.Options{})
 	t.Cleanup(gw.Close)
 	dir := t.TempDir()
-	must(t, os.Chmod(dir, 0o755)) // nginx's workers run as nobody
+	// nginx's workers run as nobody: they must reach dir (t.TempDir's
+	// parent is 0700) to buffer a body over client_body_buffer_size there.
+	must(t, os.Chmod(filepath.Dir(dir), 0o755))
+	must(t, os.Chmod(dir, 0o755))
 	for _, d := range []string{"install-metrics", "logs", "tmp"} {
 		mkdir(t, filepath.Join(dir, d))
 	}

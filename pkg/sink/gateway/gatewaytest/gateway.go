@@ -33,6 +33,10 @@ type Options struct {
 	// Addr is the 127.0.0.1:port to listen on (default: a free port), e.g.
 	// to bring a gateway back where a client found none.
 	Addr string
+	// KeepRequests keeps only the latest KeepRequests requests for
+	// Requests (0: all), so that a long soak measures the store and not
+	// the request log. Pushes and the store count every request.
+	KeepRequests int
 }
 
 // FaultKind is a misbehaviour of the gateway or of the network in front.
@@ -97,6 +101,7 @@ type Server struct {
 	mu       sync.Mutex
 	fault    Fault
 	requests []Request
+	dropped  int // requests no longer kept (Options.KeepRequests)
 	families map[string]*dto.MetricFamily
 	pushes   int
 }
@@ -297,7 +302,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {
 		s.mu.Lock()
-		s.requests[i].Status = rec.status
+		if j := i - s.dropped; j >= 0 {
+			s.requests[j].Status = rec.status
+		}
 		s.mu.Unlock()
 	}()
 
@@ -371,12 +378,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.WriteHeader(http.StatusAccepted)
 }
 
-// record appends a request and returns its index.
+// record appends a request and returns its index among all the requests
+// received (kept or not).
 func (s *Server) record(req Request) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, req)
-	return len(s.requests) - 1
+	i := s.dropped + len(s.requests) - 1
+	if k := s.opts.KeepRequests; k > 0 && len(s.requests) > k {
+		n := copy(s.requests, s.requests[len(s.requests)-k:])
+		clear(s.requests[n:])
+		s.requests = s.requests[:n]
+		s.dropped = i + 1 - n
+	}
+	return i
 }
 
 func hijackClose(w http.ResponseWriter) {

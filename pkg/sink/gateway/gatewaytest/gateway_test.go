@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -251,6 +252,28 @@ func TestFaults(t *testing.T) {
 	}
 	short.CloseIdleConnections()
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+}
+
+// TestKeepRequests: only the latest requests are kept, with their status;
+// the store and Pushes count every one.
+func TestKeepRequests(t *testing.T) {
+	s := NewServer(Options{KeepRequests: 2})
+	defer s.Close()
+	for _, v := range []string{"1", "2", "3"} {
+		if code, body := do(t, "POST", s.URL+"/metrics/job/j"+v, counter); code != 202 {
+			t.Fatalf("push %s: %d %q", v, code, body)
+		}
+	}
+	var got []string
+	for _, r := range s.Requests() {
+		got = append(got, fmt.Sprint(r.Path, " ", r.Status))
+	}
+	if diff := cmp.Diff([]string{"/metrics/job/j2 202", "/metrics/job/j3 202"}, got); diff != "" {
+		t.Errorf("Requests (-want +got):\n%s", diff)
+	}
+	if s.Pushes() != 3 || s.Value("c", nil) != 3 {
+		t.Errorf("Pushes %d, value %v, want 3 and 3", s.Pushes(), s.Value("c", nil))
+	}
 }
 
 func TestHangReleasedOnClose(t *testing.T) {
