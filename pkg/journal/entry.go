@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/install-metrics/install-metrics/internal/fsutil"
 	"github.com/install-metrics/install-metrics/pkg/record"
 )
 
@@ -230,7 +231,7 @@ func (e *Entry) Close() error {
 func (e *Entry) discard() error {
 	if err := os.Remove(e.j.recordPath(e.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		e.release()
-		return fmt.Errorf("removing journal record %s: %w", e.j.recordPath(e.id), errnoOf(err))
+		return fmt.Errorf("removing journal record %s: %w", e.j.recordPath(e.id), fsutil.Errno(err))
 	}
 	e.drop()
 	return nil
@@ -278,7 +279,7 @@ func (e *Entry) writeSync(next state, deferSync bool) error {
 	path := e.j.recordPath(next.ID)
 	tmp, err := os.CreateTemp(dir, ".tmp-"+next.ID+"-*")
 	if err != nil {
-		return fmt.Errorf("writing journal record %s: %w", path, errnoOf(err))
+		return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(err))
 	}
 	_, werr := tmp.Write(data)
 	if werr == nil && !deferSync {
@@ -290,7 +291,7 @@ func (e *Entry) writeSync(next state, deferSync bool) error {
 	if werr != nil {
 		_ = tmp.Close()
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("writing journal record %s: %w", path, errnoOf(werr))
+		return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(werr))
 	}
 	e.st = next
 	sync := func() error {
@@ -299,10 +300,10 @@ func (e *Entry) writeSync(next state, deferSync bool) error {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("writing journal record %s: %w", path, errnoOf(err))
+			return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(err))
 		}
-		if err := syncDir(dir); err != nil {
-			return fmt.Errorf("syncing journal %s: %w", dir, errnoOf(err))
+		if err := fsutil.SyncDir(dir); err != nil {
+			return fmt.Errorf("syncing journal %s: %w", dir, fsutil.Errno(err))
 		}
 		return nil
 	}
@@ -364,7 +365,7 @@ func (j *Journal) read(id string) (state, int64, error) {
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return state{}, 0, fmt.Errorf("reading journal record %s: %w", path, errnoOf(err))
+		return state{}, 0, fmt.Errorf("reading journal record %s: %w", path, fsutil.Errno(err))
 	}
 	if !fi.Mode().IsRegular() {
 		return bad("not a regular file")
@@ -374,7 +375,7 @@ func (j *Journal) read(id string) (state, int64, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
 	if err != nil {
-		return state{}, 0, fmt.Errorf("reading journal record %s: %w", path, errnoOf(err))
+		return state{}, 0, fmt.Errorf("reading journal record %s: %w", path, fsutil.Errno(err))
 	}
 	if len(data) > maxRecord {
 		return bad("grew past the size limit while read")

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/install-metrics/install-metrics/internal/fsutil"
 	"github.com/install-metrics/install-metrics/pkg/record"
 )
 
@@ -139,19 +140,19 @@ func (j *Journal) ensureDir() error {
 	fi, err := os.Lstat(j.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(j.dir, 0o700); err != nil {
-			return fmt.Errorf("creating journal %s: %w", j.dir, errnoOf(err))
+			return fmt.Errorf("creating journal %s: %w", j.dir, fsutil.Errno(err))
 		}
 		fi, err = os.Lstat(j.dir)
 	}
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", j.dir, errnoOf(err))
+		return fmt.Errorf("journal %s: %w", j.dir, fsutil.Errno(err))
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("journal %s: %w (remove it, or choose another state directory)", j.dir, ErrNotDirectory)
 	}
 	if fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(j.dir, 0o700); err != nil {
-			return fmt.Errorf("journal %s: %w", j.dir, errnoOf(err))
+			return fmt.Errorf("journal %s: %w", j.dir, fsutil.Errno(err))
 		}
 	}
 	return nil
@@ -302,7 +303,7 @@ func (j *Journal) lockExisting(id string, create bool) (int, error) {
 				return -1, fmt.Errorf("journal lock %s is not a regular file; remove it", path)
 			}
 			if rerr := os.Remove(path); rerr != nil {
-				return -1, fmt.Errorf("journal lock %s is not a regular file and cannot be removed: %w", path, errnoOf(rerr))
+				return -1, fmt.Errorf("journal lock %s is not a regular file and cannot be removed: %w", path, fsutil.Errno(rerr))
 			}
 			continue
 		}
@@ -344,32 +345,6 @@ func flock(fd, how int) error {
 	}
 }
 
-// errnoOf drops a path from an error (the caller names it).
-func errnoOf(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
-
-// syncDir makes the directory's entries (a rename) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // TakeOver locks and returns the entries whose lock is free: their owner
 // died, or finished with sinks left. They are oldest first and stay locked
 // by this process until their Close. It also enforces the limits on the
@@ -385,14 +360,14 @@ func (j *Journal) TakeOver(ctx context.Context) ([]*Entry, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", j.dir, errnoOf(err))
+		return nil, fmt.Errorf("journal %s: %w", j.dir, fsutil.Errno(err))
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("journal %s: %w (remove it, or choose another state directory)", j.dir, ErrNotDirectory)
 	}
 	des, err := os.ReadDir(j.dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading journal %s: %w", j.dir, errnoOf(err))
+		return nil, fmt.Errorf("reading journal %s: %w", j.dir, fsutil.Errno(err))
 	}
 	now := j.cfg.Now()
 	var (
@@ -485,7 +460,7 @@ func (t *takeover) take(id string) (*Entry, error) {
 		t.corrupt = append(t.corrupt, ce.reason)
 		if rerr := os.Rename(j.recordPath(id), filepath.Join(j.dir, id+".corrupt")); rerr != nil {
 			e.release()
-			return nil, fmt.Errorf("moving corrupt journal record %s aside: %w", j.recordPath(id), errnoOf(rerr))
+			return nil, fmt.Errorf("moving corrupt journal record %s aside: %w", j.recordPath(id), fsutil.Errno(rerr))
 		}
 		t.removed++
 		e.drop()

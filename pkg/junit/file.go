@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/install-metrics/install-metrics/internal/fsutil"
 )
 
 // MaxExisting bounds how much of an earlier report is read; a larger file
@@ -118,7 +120,7 @@ func WriteFile(path string, next Suite) (Result, error) {
 	case errors.As(err, &ce):
 		aside := path + CorruptSuffix
 		if rerr := os.Rename(path, aside); rerr != nil {
-			return res, fmt.Errorf("%s is not a JUnit report (%s) and cannot be moved aside: %w", path, ce.err.Error(), unwrap(rerr))
+			return res, fmt.Errorf("%s is not a JUnit report (%s) and cannot be moved aside: %w", path, ce.err.Error(), fsutil.Errno(rerr))
 		}
 		res.MovedAside = aside
 	case err != nil:
@@ -145,12 +147,12 @@ func readExisting(path string) (Suites, error) {
 		return Suites{}, nil
 	}
 	if err != nil {
-		return Suites{}, fmt.Errorf("cannot read %s: %w", path, unwrap(err))
+		return Suites{}, fmt.Errorf("cannot read %s: %w", path, fsutil.Errno(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return Suites{}, fmt.Errorf("cannot read %s: %w", path, unwrap(err))
+		return Suites{}, fmt.Errorf("cannot read %s: %w", path, fsutil.Errno(err))
 	}
 	if fi.IsDir() {
 		return Suites{}, fmt.Errorf("%s is a directory: give the path of a file, e.g. %s", path, filepath.Join(path, "junit_install.xml"))
@@ -160,7 +162,7 @@ func readExisting(path string) (Suites, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxExisting+1))
 	if err != nil {
-		return Suites{}, fmt.Errorf("cannot read %s: %w", path, unwrap(err))
+		return Suites{}, fmt.Errorf("cannot read %s: %w", path, fsutil.Errno(err))
 	}
 	if len(b) > MaxExisting {
 		return Suites{}, &corruptError{fmt.Errorf("larger than %d MiB", MaxExisting>>20)}
@@ -185,7 +187,7 @@ func atomicWrite(path string, b []byte) (err error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("cannot create a file in %s: %w", dir, unwrap(err))
+		return fmt.Errorf("cannot create a file in %s: %w", dir, fsutil.Errno(err))
 	}
 	defer func() {
 		if err != nil {
@@ -194,37 +196,21 @@ func atomicWrite(path string, b []byte) (err error) {
 		}
 	}()
 	if _, err = tmp.Write(b); err != nil {
-		return fmt.Errorf("writing %s: %w", path, unwrap(err))
+		return fmt.Errorf("writing %s: %w", path, fsutil.Errno(err))
 	}
 	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, unwrap(err))
+		return fmt.Errorf("writing %s: %w", path, fsutil.Errno(err))
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, unwrap(err))
+		return fmt.Errorf("writing %s: %w", path, fsutil.Errno(err))
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, unwrap(err))
+		return fmt.Errorf("writing %s: %w", path, fsutil.Errno(err))
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot replace %s: %w", path, unwrap(err))
+		return fmt.Errorf("cannot replace %s: %w", path, fsutil.Errno(err))
 	}
 	// The rename itself survives a crash once the directory is synced.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
+	_ = fsutil.SyncDir(dir)
 	return nil
-}
-
-// unwrap drops the *PathError's own path (the messages name it once).
-func unwrap(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/install-metrics/install-metrics/internal/fsutil"
 	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/record"
 )
@@ -102,17 +103,7 @@ func Redact(s string, secrets ...string) string {
 }
 
 // ErrnoOf drops a (temporary) file's name from an error.
-func ErrnoOf(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
+func ErrnoOf(err error) error { return fsutil.Errno(err) }
 
 // CleanPathErr rewrites an *os.PathError as "path: errno" (no operation).
 func CleanPathErr(err error) error {
@@ -124,12 +115,7 @@ func CleanPathErr(err error) error {
 }
 
 // SyncDir fsyncs a directory (after a rename into it); errors are ignored.
-func SyncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-}
+func SyncDir(dir string) { _ = fsutil.SyncDir(dir) }
 
 // IsTimeout reports whether err is a deadline or a network timeout.
 func IsTimeout(err error) bool {
