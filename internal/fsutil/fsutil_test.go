@@ -19,7 +19,7 @@ func TestErrno(t *testing.T) {
 		t.Errorf("Errno(%v) = %v, want the bare errno", err, got)
 	}
 	plain := errors.New("plain")
-	if Errno(plain) != plain {
+	if got := Errno(plain); !errors.Is(got, plain) || got.Error() != "plain" {
 		t.Error("Errno changed an error that names no file")
 	}
 }
