@@ -11,8 +11,9 @@
 // platform, ci and os (the values the counters carry), and modified_assets
 // (the number of modified assets, when the command consumed assets). Each
 // stage the installer entered is a child span with the log's own start and
-// end and the attribute finished; an unfinished stage of a failed run has
-// status error. The deciding line (already redacted by pkg/stages) is a span
+// end, the attribute finished and the same closed-set labels (so that a
+// spanmetrics connector can cut stage durations by version or platform); an
+// unfinished stage of a failed run has status error. The deciding line (already redacted by pkg/stages) is a span
 // event on the root. Nothing else: no file name, host name or cluster name.
 //
 // # IDs

@@ -72,13 +72,7 @@ func Trace(inv *record.Invocation, labels Labels, resource [][2]string, parent *
 		root.ParentSpanId = append([]byte(nil), parent.SpanID[:]...)
 		root.Flags |= uint32(tracepb.SpanFlags_SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK)
 	}
-	for _, k := range closedSetAttrs {
-		if k == "ci" {
-			root.Attributes = append(root.Attributes, boolAttr(k, labels[k] == "true"))
-			continue
-		}
-		root.Attributes = append(root.Attributes, strAttr(k, labels[k]))
-	}
+	root.Attributes = append(root.Attributes, closedSet(labels)...)
 	if inv.Modified != nil {
 		root.Attributes = append(root.Attributes, intAttr(AttrModified, int64(len(inv.Modified))))
 	}
@@ -102,7 +96,7 @@ func Trace(inv *record.Invocation, labels Labels, resource [][2]string, parent *
 			Kind:              tracepb.Span_SPAN_KIND_INTERNAL,
 			StartTimeUnixNano: unixNano(st.Start),
 			EndTimeUnixNano:   unixNano(st.Start.Add(st.Duration())),
-			Attributes:        []*commonpb.KeyValue{boolAttr(AttrFinished, st.Finished)},
+			Attributes:        append([]*commonpb.KeyValue{boolAttr(AttrFinished, st.Finished)}, closedSet(labels)...),
 			Status:            &tracepb.Status{Code: tracepb.Status_STATUS_CODE_UNSET},
 		}
 		if failed && !st.Finished {
@@ -130,6 +124,21 @@ func Trace(inv *record.Invocation, labels Labels, resource [][2]string, parent *
 			Spans: spans,
 		}},
 	}}}
+}
+
+// closedSet are the attributes of the closed-set labels. Every span has
+// them, so that a spanmetrics connector can cut the stages' durations by
+// version, platform, CI and result.
+func closedSet(labels Labels) []*commonpb.KeyValue {
+	out := make([]*commonpb.KeyValue, 0, len(closedSetAttrs))
+	for _, k := range closedSetAttrs {
+		if k == "ci" {
+			out = append(out, boolAttr(k, labels[k] == "true"))
+			continue
+		}
+		out = append(out, strAttr(k, labels[k]))
+	}
+	return out
 }
 
 // spanName is "openshift-install <command> <target>", from closed sets.
