@@ -3,7 +3,6 @@ package otlp
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -291,19 +290,4 @@ func parseResource(getenv func(string) (string, bool)) (attrs [][2]string, note 
 		service = strings.TrimSpace(v)
 	}
 	return append([][2]string{{"service.name", service}}, attrs...), note
-}
-
-// loopback reports whether the endpoint's host is a loopback address, where
-// a credential may travel over plain http.
-func loopback(endpoint string) bool {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

@@ -3,27 +3,21 @@ package otlp
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net"
 	"net/http"
-	"net/http/httptrace"
-	"net/url"
 	"os"
 	"strings"
-	"sync/atomic"
-	"time"
-	"unicode"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/install-metrics/install-metrics/pkg/record"
 	"github.com/install-metrics/install-metrics/pkg/sink"
+	"github.com/install-metrics/install-metrics/pkg/sink/internal/httpsink"
 )
 
 // The environment variables of a CA file for https endpoints (used when
@@ -32,9 +26,6 @@ const (
 	EnvCertificate       = "OTEL_EXPORTER_OTLP_CERTIFICATE"
 	EnvTracesCertificate = "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE"
 )
-
-// defaultTimeout bounds a Send whose context has no deadline.
-const defaultTimeout = 5 * time.Second
 
 // maxResponse bounds what is read of an answer.
 const maxResponse = 64 << 10
@@ -98,7 +89,7 @@ func New(u URL, o Options) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("otlp: %w", err)
 	}
-	if len(h) > 0 && !strings.HasPrefix(s.endpoint, "https://") && !loopback(s.endpoint) {
+	if len(h) > 0 && !strings.HasPrefix(s.endpoint, "https://") && !httpsink.Loopback(s.endpoint) {
 		return nil, fmt.Errorf("otlp: the headers of %s would travel in clear text to %s: use an https endpoint (plain http only to localhost)", EnvHeaders, s.endpoint)
 	}
 	s.headers, s.secrets = h, secrets
@@ -157,31 +148,24 @@ func (s *Sink) Send(ctx context.Context, b sink.Batch) error {
 	if err != nil {
 		return fmt.Errorf("encoding the trace: %w", err)
 	}
-	client, err := s.client(ctx)
+	client, err := httpsink.Client(ctx, s.caFile, httpsink.DialFunc(s.o.Dial))
 	if err != nil {
-		return &sink.NotDeliveredError{Err: err}
+		return &sink.NotDeliveredError{Err: fmt.Errorf("reading the CA file: %w", err)}
 	}
 	defer client.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("preparing the request: %s", redact(err.Error(), s.secrets))
+		return fmt.Errorf("preparing the request: %s", httpsink.Redact(err.Error(), s.secrets...))
 	}
 	for k, vs := range s.headers {
 		req.Header[k] = vs
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("User-Agent", "install-metrics")
-	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				wrote.Store(true)
-			}
-		},
-	}))
+	req, wrote := httpsink.TraceWrites(req)
 	resp, err := client.Do(req)
 	if err != nil {
-		return s.transportError(ctx, err, wrote.Load())
+		return s.transportError(ctx, err, wrote())
 	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	_ = resp.Body.Close()
@@ -204,7 +188,7 @@ func (s *Sink) classify(resp *http.Response, data []byte, spans int) error {
 	case status == http.StatusBadRequest:
 		return fmt.Errorf("collector rejected the trace (400%s); it is not resent", msg)
 	case status >= 300 && status < 400:
-		return &sink.NotDeliveredError{Err: fmt.Errorf("collector answered %d redirecting to %s; redirects are not followed, so headers stay with the host you named: use the final URL", status, redirectHost(resp.Header.Get("Location")))}
+		return &sink.NotDeliveredError{Err: fmt.Errorf("collector answered %d redirecting to %s; redirects are not followed, so headers stay with the host you named: use the final URL", status, httpsink.RedirectHost(resp.Header.Get("Location")))}
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return &sink.NotDeliveredError{Err: fmt.Errorf("collector refused the credentials (%d%s): check %s", status, msg, EnvHeaders)}
 	case status >= 400 && status < 500:
@@ -245,71 +229,13 @@ func (s *Sink) partialSuccess(contentType string, data []byte, spans int) error 
 func (s *Sink) transportError(ctx context.Context, err error, wrote bool) error {
 	switch {
 	case !wrote:
-		return &sink.NotDeliveredError{Err: fmt.Errorf("%s%s", s.netReason(ctx, err), tlsHint(err))}
+		return &sink.NotDeliveredError{Err: fmt.Errorf("%s%s", httpsink.NetReason(ctx, err, s.secrets), httpsink.TLSHint(err, "collector", "--metrics-ca-file or "+EnvCertificate))}
 	case errors.Is(ctx.Err(), context.Canceled):
 		return errors.New("sending interrupted after the trace was sent; it may have been stored, so it is not resent")
-	case ctx.Err() != nil || isTimeout(err):
+	case ctx.Err() != nil || httpsink.IsTimeout(err):
 		return errors.New("no answer before --metrics-timeout ran out, after the trace was sent; it may have been stored, so it is not resent")
 	}
-	return fmt.Errorf("connection failed after the trace was sent (%s); it may have been stored, so it is not resent", s.netReason(ctx, err))
-}
-
-// netReason is the transport error without the request URL.
-func (s *Sink) netReason(ctx context.Context, err error) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
-		return "no connection before --metrics-timeout ran out"
-	}
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return "sending interrupted"
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return redact(err.Error(), s.secrets)
-}
-
-// client returns an HTTP client bounded by ctx's deadline that trusts the
-// system roots plus the CA file and never follows a redirect.
-func (s *Sink) client(ctx context.Context) (*http.Client, error) {
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if s.caFile != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := os.ReadFile(s.caFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading the CA file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("the CA file %s holds no PEM certificate", s.caFile)
-		}
-		tlsConf.RootCAs = pool
-	}
-	timeout := defaultTimeout
-	if d, ok := ctx.Deadline(); ok {
-		timeout = max(time.Until(d), time.Millisecond)
-	}
-	dial := s.o.Dial
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: timeout}).DialContext
-	}
-	return &http.Client{
-		Transport: &http.Transport{
-			Proxy:                  http.ProxyFromEnvironment,
-			DialContext:            dial,
-			TLSClientConfig:        tlsConf,
-			TLSHandshakeTimeout:    timeout,
-			ResponseHeaderTimeout:  timeout,
-			DisableKeepAlives:      true,
-			MaxResponseHeaderBytes: 64 << 10,
-		},
-		Timeout: timeout,
-		// Never follow: net/http keeps custom headers (our credentials) on
-		// a redirect to another host.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}, nil
+	return fmt.Errorf("connection failed after the trace was sent (%s); it may have been stored, so it is not resent", httpsink.NetReason(ctx, err, s.secrets))
 }
 
 // errorMessage is the message of an error answer: the message field of a
@@ -374,67 +300,8 @@ func eachField(b []byte, fn func(protowire.Number, protowire.Type, []byte) bool)
 	return false
 }
 
-// printable is s with every header value redacted, squeezed into one
-// printable line of at most max bytes.
+// printable is text with every header value redacted, in one printable
+// line of at most max bytes.
 func (s *Sink) printable(text string, max int) string {
-	text = redact(text, s.secrets)
-	var b strings.Builder
-	space := false
-	for _, r := range text {
-		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			space = true
-			continue
-		}
-		if b.Len()+5 > max {
-			return b.String() + "…"
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// redact replaces every secret in s by "[REDACTED]".
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		}
-	}
-	return s
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-func tlsHint(err error) string {
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &ua):
-		return " (pass the collector's CA with --metrics-ca-file or " + EnvCertificate + ")"
-	case errors.As(err, &he):
-		return " (the certificate is for another host name)"
-	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return " (the collector's certificate has expired)"
-	}
-	return ""
-}
-
-// redirectHost shows only where a redirect points, never a query.
-func redirectHost(loc string) string {
-	u, err := url.Parse(loc)
-	if err != nil || loc == "" {
-		return "an unknown location"
-	}
-	if u.Host == "" {
-		return "another path on the same host"
-	}
-	return u.Scheme + "://" + u.Host
+	return httpsink.OneLine(httpsink.Redact(text, s.secrets...), max)
 }
