@@ -158,6 +158,7 @@ func TestFaultsInstallerHugeLog(t *testing.T) {
 		sleepMS(1000)}, successPlan()[3:]...)
 	o := w.run(runSpec{plan: plan, plain: true})
 	checkPromises(w, expect{labels: map[string]string{"result": "Success"}}, o)
+	checkPeakRSS(t, o)
 }
 
 // TestFaultsInstallerSparseLog: a 2 GiB log that is mostly a hole (2 GiB of
@@ -168,6 +169,7 @@ func TestFaultsInstallerSparseLog(t *testing.T) {
 		successPlan()[3:]...)
 	o := w.run(runSpec{plan: plan, plain: true})
 	checkPromises(w, expect{labels: map[string]string{"result": "Success"}}, o)
+	checkPeakRSS(t, o)
 }
 
 // TestFaultsInstallerLongLines: two debug lines of 64 MiB each, each read
@@ -179,4 +181,5 @@ func TestFaultsInstallerLongLines(t *testing.T) {
 		sized("longline", 64<<20), sleepMS(700), sized("longline", 64<<20), sleepMS(700)}, successPlan()[3:]...)
 	o := w.run(runSpec{plan: plan, plain: true})
 	checkPromises(w, expect{labels: map[string]string{"result": "Success"}}, o)
+	checkPeakRSS(t, o)
 }

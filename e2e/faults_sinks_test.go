@@ -3,16 +3,15 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/install-metrics/install-metrics/internal/testenv"
 	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
@@ -203,28 +202,8 @@ func fullTmpfs(t *testing.T, w *world) string {
 	t.Helper()
 	dir := filepath.Join(w.root, "tiny")
 	mkdir(t, dir)
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size=64k,mode=0777"); err != nil {
-		t.Skipf("cannot mount a tmpfs to fill (%v): the full-disk case is covered by pkg/push's tests with a failing writer", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-	f, err := os.Create(filepath.Join(dir, "filler"))
-	must(t, err)
-	defer f.Close()
-	chunk := make([]byte, 4096)
-	for range 1024 {
-		if _, err := f.Write(chunk); err != nil {
-			if errors.Is(err, syscall.ENOSPC) {
-				return dir
-			}
-			t.Fatal(err)
-		}
-	}
-	t.Fatal("a 64 KiB tmpfs took 4 MiB")
-	return ""
+	testenv.FullTmpfs(t, dir, "0777", "the full-disk case is covered by pkg/push's tests with a failing writer", nil)
+	return dir
 }
 
 // TestFaultsStateDirFull: the textfile and the spool are both on a full

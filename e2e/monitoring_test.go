@@ -15,9 +15,13 @@ import (
 // (docs/queries.md) and every target of every dashboard panel against the
 // real Prometheus holding the wrapped runs' data (its rules loaded from
 // monitoring/rules.yaml), and checks that each answers with series that carry
-// the labels the query promises.
+// the labels the query promises, those over the v2 histograms included (the
+// wrapped runs push them).
 func checkMonitoring(t *testing.T, api string) {
 	t.Helper()
+	if !hasHistograms(t, api) {
+		t.Fatal("the wrapped runs pushed no v2 histogram series")
+	}
 	queries, err := monitoring.Queries()
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +45,16 @@ func checkMonitoring(t *testing.T, api string) {
 			}
 		})
 	}
+}
+
+// hasHistograms reports whether Prometheus holds any series of the v2 histograms.
+func hasHistograms(t *testing.T, api string) bool {
+	t.Helper()
+	v, err := testenv.QueryErr(api, `count({__name__=~"cluster_installation_(stage|command)_duration_seconds_bucket"})`)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return len(v) > 0
 }
 
 // waitNonEmpty polls an instant query until it answers with at least one

@@ -9,17 +9,23 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/heatmap"
 	"github.com/grafana/grafana-foundation-sdk/go/piechart"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
 )
 
-// The counter families of docs/metrics-schema.md.
+// The families of docs/metrics-schema.md, from the model (pkg/metrics): the
+// seed's counters and the v2 histograms.
 const (
-	invocationFamily   = "cluster_installation_invocation"
-	durationFamily     = "cluster_installation_duration"
-	modificationFamily = "cluster_installation_modification"
+	invocationFamily      = metrics.InvocationFamily
+	durationFamily        = metrics.DurationFamily
+	modificationFamily    = metrics.ModificationFamily
+	stageDurationFamily   = metrics.StageDurationFamily
+	commandDurationFamily = metrics.CommandDurationFamily
 )
 
 // Selections the panels share.
@@ -95,6 +101,17 @@ func share(recorded, matchers string) string {
 	return fmt.Sprintf(`sum by (le) (sum_over_time(%s[$__range]))
   / ignoring (le) group_left ()
 sum(sum_over_time(%s[$__range]))`, selector(recorded, matchers), selector(recorded, matchers, `le="+Inf"`))
+}
+
+// quantiles are the p50 and p90 targets of a histogram: buckets is a format
+// with two verbs for the tiles' selector and the window, giving the
+// cumulative buckets summed by le and what the panel groups by (version).
+func quantiles(buckets, tiles, window string) []*prometheus.DataqueryBuilder {
+	sum := fmt.Sprintf(buckets, tiles, window)
+	return []*prometheus.DataqueryBuilder{
+		instant(fmt.Sprintf("histogram_quantile(0.5, %s)", sum), "{{version}} p50"),
+		instant(fmt.Sprintf("histogram_quantile(0.9, %s)", sum), "{{version}} p90"),
+	}
 }
 
 // datasource is the dashboard's Prometheus, chosen with $datasource.
@@ -173,7 +190,7 @@ func buildDashboard() (classicDashboard, error) {
 	const r = "$__range"
 	b := newClassicDashboard("Install metrics").
 		Uid("install-metrics").
-		Description("How long OpenShift installs take per stage and version, where they fail, how often users change generated assets, and which platforms and operating systems are used (install-metrics: docs/queries.md).").
+		Description("How long OpenShift installs take per stage, version and platform (p50 and p90), where they fail, how often users change generated assets, and which platforms and operating systems are used (install-metrics: docs/queries.md).").
 		Tags([]string{"install-metrics", "openshift-install"}).
 		Time("now-7d", "now").
 		Timezone("utc").
@@ -184,7 +201,7 @@ func buildDashboard() (classicDashboard, error) {
 		WithVariable(labelVariable("platform", "Platform")).
 		WithVariable(labelVariable("ci", "CI")).
 		WithVariable(dashboard.NewCustomVariableBuilder("stage").Label("Stage").
-			Values(dashboard.StringOrMap{String: cog.ToPtr("provisioning,infrastructure,api,bootstrap,operators")}).
+			Values(dashboard.StringOrMap{String: cog.ToPtr("provisioning,infrastructure,api,rendezvous,validation,preparation,bootstrap,operators")}).
 			Current(dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{String: cog.ToPtr("operators")},
 				Value: dashboard.StringOrArrayOfString{String: cog.ToPtr("operators")}}))
 
@@ -206,27 +223,42 @@ func buildDashboard() (classicDashboard, error) {
 			counted(r, invocationFamily, `version=~"$version",platform=~"$platform"`)), "CI")))
 
 	b.WithRow(dashboard.NewRowBuilder("Install time"))
-	installDurations := selector("cluster_installation:install_duration_bucket:increase1h", byVariables)
-	b.WithPanel(barPanel("Median install time by version",
-		"Median create cluster wall time of successful installs in the time range (from the recorded buckets, interpolated).", "s", 12,
-		instant(fmt.Sprintf("60 * histogram_quantile(0.5, sum by (version, le) (sum_over_time(%s[%s])))", installDurations, r), "{{version}}")))
-	b.WithPanel(timePanel("Median install time by version, over the previous day",
-		"At each point: the median create cluster wall time of successful installs in the day before it.", "s", 12, "1h",
-		overTime(fmt.Sprintf("60 * histogram_quantile(0.5, sum by (version, le) (sum_over_time(%s[1d])))", installDurations), "{{version}}")))
+	installTiles := selector("cluster_installation:install_duration_seconds_bucket:increase1h", byVariables)
+	stageTiles := selector("cluster_installation:stage_duration_seconds_bucket:increase1h", `stage="$stage"`, byVariables)
+	b.WithPanel(barPanel("Install time p50 and p90 by version",
+		"Median and 90th percentile of the create cluster wall time of successful installs in the time range, by version (from the command duration histogram).", "s", 12,
+		quantiles("sum by (version, le) (sum_over_time(%s[%s]))", installTiles, r)...))
+	b.WithPanel(timePanel("Install time p90 by version, over the previous day",
+		"At each point: the 90th percentile of the create cluster wall time of successful installs in the day before it.", "s", 12, "1h",
+		overTime(fmt.Sprintf("histogram_quantile(0.9, sum by (version, le) (sum_over_time(%s[1d])))", installTiles), "{{version}}")))
 	b.WithPanel(barPanel("Install time distribution",
-		"Share of successful installs by create cluster wall time (minutes, upper bound of each bucket).", "percentunit", 12,
-		instant(share("cluster_installation:install_duration_bucket:increase1h", byVariables), "{{le}}").
+		"Share of successful installs by create cluster wall time (seconds, upper bound of each bucket of the histogram).", "percentunit", 12,
+		instant(share("cluster_installation:install_duration_seconds_bucket:increase1h", byVariables), "{{le}}").
 			Format(prometheus.PromQueryFormatHeatmap)))
-	b.WithPanel(barPanel("Median stage duration",
-		"Median duration of each stage in successful runs (all versions, platforms and CI: the stage durations have no such labels).", "s", 12,
+	b.WithPanel(barPanel("Stage duration p50 and p90 by version ($stage)",
+		"Median and 90th percentile of the chosen stage in the time range, by version: stages that reached the installer's own end-of-stage line (from the stage duration histogram).", "s", 12,
+		quantiles("sum by (version, le) (sum_over_time(%s[%s]))", stageTiles, r)...))
+	b.WithPanel(timePanel("Stage duration p90 by version, over the previous day ($stage)",
+		"At each point: the 90th percentile of the chosen stage in the day before it, by version (finished stages).", "s", 12, "1h",
+		overTime(fmt.Sprintf("histogram_quantile(0.9, sum by (version, le) (sum_over_time(%s[1d])))", stageTiles), "{{version}}")))
+	b.WithPanel(timePanel("Stage duration p90 by stage", "At each point: the 90th percentile of each stage in the day before it (finished stages, the chosen versions, platforms and CI together).", "s", 12, "1h",
+		overTime(fmt.Sprintf("histogram_quantile(0.9, sum by (stage, le) (sum_over_time(%s[1d])))",
+			selector("cluster_installation:stage_duration_seconds_bucket:increase1h", byVariables)), "{{stage}}")))
+	b.WithPanel(heatmap.NewPanelBuilder().Title("Stage durations ($stage)").
+		Description("Finished stages of the chosen stage per time slot and duration bucket (seconds, upper bound), from the stage duration histogram's _bucket series: darker cells, more runs.").
+		Datasource(datasource()).Span(24).Height(9).Calculate(false).
+		RowsFrame(heatmap.NewRowsHeatmapOptionsBuilder().Layout(common.HeatmapCellLayoutLe)).
+		YAxis(heatmap.NewYAxisConfigBuilder().Unit("s")).
+		Color(heatmap.NewHeatmapColorOptionsBuilder().Mode(heatmap.HeatmapColorModeScheme).Scheme("Oranges").
+			Scale(heatmap.HeatmapColorScaleExponential).Exponent(0.5).Steps(64)).
+		Tooltip(heatmap.NewHeatmapTooltipBuilder().Mode(common.TooltipDisplayModeSingle).YHistogram(true)).
+		Interval("1h").
+		WithTarget(overTime(fmt.Sprintf("sum by (le) (%s)",
+			counted("$__interval", stageDurationFamily+"_bucket", `stage="$stage"`, `finished="true"`, byVariables)), "{{le}}").
+			Format(prometheus.PromQueryFormatHeatmap).RefId("A")))
+	b.WithPanel(barPanel("Median stage duration, clients before v2 too",
+		"Median duration of each stage in successful runs from the seed's label buckets (minutes rounded up by the client): the only stage durations of clients older than contract v2; all versions, platforms and CI.", "s", 24,
 		instant(fmt.Sprintf(`60 * histogram_quantile(0.5, sum by (stage, le) (sum_over_time(cluster_installation:stage_duration_bucket:increase1h{success="true"}[%s])))`, r), "{{stage}}")))
-	b.WithPanel(timePanel("Median stage duration, over the previous day",
-		"At each point: the median duration of each stage of successful runs in the day before it (all versions).", "s", 12, "1h",
-		overTime(`60 * histogram_quantile(0.5, sum by (stage, le) (sum_over_time(cluster_installation:stage_duration_bucket:increase1h{success="true"}[1d])))`, "{{stage}}")))
-	b.WithPanel(barPanel("Stage duration distribution ($stage)",
-		"Share of successful runs by the duration of the chosen stage (minutes, upper bound of each bucket; all versions).", "percentunit", 12,
-		instant(share("cluster_installation:stage_duration_bucket:increase1h", `stage="$stage",success="true"`), "{{le}}").
-			Format(prometheus.PromQueryFormatHeatmap)))
 
 	b.WithRow(dashboard.NewRowBuilder("Failures"))
 	b.WithPanel(barPanel("Install success ratio by version and platform",

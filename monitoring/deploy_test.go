@@ -33,6 +33,23 @@ func TestExampleConfigInDocs(t *testing.T) {
 	}
 }
 
+// TestNginxConfigInDocs checks that docs/deploy.md shows the nginx
+// configuration that e2e/receiving_test.go runs, byte for byte, in an nginx
+// block.
+func TestNginxConfigInDocs(t *testing.T) {
+	conf, err := os.ReadFile(filepath.Join("nginx", "install-metrics.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, append(append([]byte("```nginx\n"), conf...), "```\n"...)) {
+		t.Errorf("docs/deploy.md does not show nginx/install-metrics.conf verbatim in an nginx block")
+	}
+}
+
 // TestExampleConfigRelabeling feeds label sets through the gateway job's
 // metric_relabel_configs: what the schema allows stays, anything else goes.
 func TestExampleConfigRelabeling(t *testing.T) {
@@ -73,6 +90,19 @@ func TestExampleConfigRelabeling(t *testing.T) {
 		}
 		return labels.FromMap(m)
 	}
+	hist := func(family, suffix string, kv ...string) labels.Labels {
+		m := map[string]string{"__name__": "cluster_installation_" + family + "_duration_seconds" + suffix, "job": "install-metrics",
+			"version": "4.16", "platform": "aws", "ci": "false"}
+		if family == "stage" {
+			m["stage"], m["finished"] = "bootstrap", "true"
+		} else {
+			m["command"], m["target"], m["result"] = "create", "cluster", "Success"
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return labels.FromMap(m)
+	}
 	mod := func(asset string) labels.Labels {
 		return labels.FromMap(map[string]string{"__name__": modificationFamily, "job": "install-metrics", "asset": asset})
 	}
@@ -101,6 +131,28 @@ func TestExampleConfigRelabeling(t *testing.T) {
 		{"a path outside the asset tree", mod("../../etc/passwd"), false},
 		{"the joined list", mod("bootstrap.ign,install-config.yaml"), false},
 		{"another metric", labels.FromStrings("__name__", "go_goroutines", "job", "install-metrics"), false},
+		{"command outside the closed set", inv("command", "Version", "target", ""), false},
+		{"target with free text", inv("target", "cluster --dir /home/alice"), false},
+		{"return over 255", inv("return", "1000"), false},
+		{"os outside the closed set", inv("os", "TempleOS"), false},
+		{"an agent target", inv("command", "agent", "target", "wait-for/install-complete"), true},
+		{"a stage bucket", hist("stage", "_bucket", "le", "600.0"), true},
+		{"a stage bucket, le as pushed", hist("stage", "_bucket", "le", "600"), true},
+		{"the stage +Inf bucket", hist("stage", "_bucket", "le", "+Inf"), true},
+		{"a stage sum", hist("stage", "_sum"), true},
+		{"an agent stage count", hist("stage", "_count", "stage", "rendezvous", "finished", "false"), true},
+		{"a foreign stage bucket", hist("stage", "_bucket", "le", "42.0"), false},
+		{"a command bucket bound on a stage", hist("stage", "_bucket", "le", "30.0"), false},
+		{"a stage outside the closed set", hist("stage", "_count", "stage", "coffee"), false},
+		{"finished not a boolean", hist("stage", "_count", "finished", "yes"), false},
+		{"a stage histogram with a result", hist("stage", "_count", "result", "Success"), false},
+		{"a stage histogram with a foreign platform", hist("stage", "_sum", "platform", "mainframe"), false},
+		{"a command bucket", hist("command", "_bucket", "le", "1.0"), true},
+		{"a command count", hist("command", "_count"), true},
+		{"a foreign command bucket", hist("command", "_bucket", "le", "2.5"), false},
+		{"a command histogram without a result", hist("command", "_sum", "result", ""), false},
+		{"a command histogram with a stage", hist("command", "_sum", "stage", "api"), false},
+		{"a histogram's other suffix", hist("command", "_created"), false},
 	} {
 		if got := relabel.ProcessBuilder(labels.NewBuilder(c.in), cfgs...); got != c.keep {
 			t.Errorf("%s: kept %v, want %v (%s)", c.name, got, c.keep, c.in)

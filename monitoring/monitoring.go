@@ -45,6 +45,10 @@ type Query struct {
 	// NeedsRules is true when Expr reads series written by rules.yaml: the
 	// Prometheus running it must load the rules and have evaluated them.
 	NeedsRules bool `yaml:"-"`
+	// Histograms is true when Expr reads the v2 histogram families
+	// (docs/metrics-schema.md) or series recorded from them: it answers only
+	// once clients of contract v2 have pushed.
+	Histograms bool `yaml:"-"`
 	// Range is true for dashboard targets drawn over time (a range query);
 	// the others are instant queries at the end of the dashboard's range.
 	Range bool `yaml:"-"`
@@ -78,6 +82,7 @@ func Queries() ([]Query, error) {
 		q := &doc.Queries[i]
 		q.Expr = strings.TrimSpace(q.Expr)
 		q.NeedsRules = strings.Contains(q.Expr, recordedPrefix)
+		q.Histograms = readsHistograms(q.Expr)
 	}
 	return doc.Queries, nil
 }
@@ -154,12 +159,20 @@ func DashboardQueries(vars map[string]string) ([]Query, error) {
 				Description: p.Description,
 				Expr:        expr,
 				NeedsRules:  strings.Contains(expr, recordedPrefix),
+				Histograms:  readsHistograms(expr),
 				Range:       t.Range != nil && *t.Range,
 			})
 		}
 	}
 	return out, nil
 }
+
+// histogramRE matches the v2 histogram families and what rules.yaml records
+// from them: their names, and only theirs, have "_duration_seconds".
+var histogramRE = regexp.MustCompile(`cluster_installation(_stage|_command|:[a-z_]+)_duration_seconds`)
+
+// readsHistograms reports whether expr reads the v2 histograms.
+func readsHistograms(expr string) bool { return histogramRE.MatchString(expr) }
 
 // substitute replaces the variables of expr that known lists by their value in vars.
 func substitute(expr string, vars map[string]string, known map[string]bool) (string, error) {

@@ -85,24 +85,28 @@ build_tool() {
 base_rev=$(git -C "$root" rev-parse --verify --quiet "$BENCH_BASE^{commit}") ||
 	die "BENCH_BASE=$BENCH_BASE is not a commit of $root: set BENCH_BASE to a commit hash or ref"
 base_desc=$(git -C "$root" describe --tags --always "$base_rev")
-mkdir -p "$tmp/base-src" "$tmp/base" "$tmp/base-aa"
+mkdir -p "$tmp/base-src" "$tmp/build" "$tmp/base" "$tmp/aa" "$tmp/cur"
 git -C "$root" archive "$base_rev" | tar -x -C "$tmp/base-src"
-build_im "$tmp/base-src" "$base_desc" "$tmp/base/install-metrics"
+build_im "$tmp/base-src" "$base_desc" "$tmp/build/base"
 rm -rf "$tmp/base-src"
-# The A/A twin: the same bytes in another file, so the page cache treats it alike.
-cp "$tmp/base/install-metrics" "$tmp/base-aa/install-metrics"
 
-cur=${1:-${INSTALL_METRICS_BIN:-}}
-if [[ -n $cur ]]; then
-	cur=$(cd "$(dirname "$cur")" && pwd)/$(basename "$cur")
-	[[ -x $cur ]] || die "$cur is not an executable install-metrics"
-	cur_desc="$cur as given"
+built_cur=${1:-${INSTALL_METRICS_BIN:-}}
+if [[ -n $built_cur ]]; then
+	[[ -x $built_cur ]] || die "$built_cur is not an executable install-metrics"
+	cur_desc="$(cd "$(dirname "$built_cur")" && pwd)/$(basename "$built_cur") as given"
 else
 	cur_desc="working tree $(git -C "$root" describe --tags --always --dirty)"
-	mkdir -p "$tmp/cur"
-	build_im "$root" "$(git -C "$root" describe --tags --always --dirty)" "$tmp/cur/install-metrics"
-	cur=$tmp/cur/install-metrics
+	built_cur=$tmp/build/cur
+	build_im "$root" "$(git -C "$root" describe --tags --always --dirty)" "$built_cur"
 fi
+# Every binary under test is a copy made here with cp, the A/A twin a second
+# copy of the baseline: how a file was written decides how the page cache
+# holds it, and the time exec takes. A binary the Go linker wrote (mmap)
+# started ~1 ms slower than a cp of it (150 alternating runs each, this VM).
+cp "$tmp/build/base" "$tmp/base/install-metrics"
+cp "$tmp/build/base" "$tmp/aa/install-metrics"
+cp "$built_cur" "$tmp/cur/install-metrics"
+rm -f "$tmp/build/base" "$tmp/build/cur"
 replay=${OPENSHIFT_INSTALL_REPLAY_BIN:-}
 [[ -n $replay ]] || replay=$(build_tool ./cmd/openshift-install-replay)
 standin=$(build_tool ./hack/bench/startstamp)
@@ -113,7 +117,7 @@ for v in $(compgen -v | grep -E '^(INSTALL_METRICS|OPENSHIFT_INSTALL_REPLAY|OTEL
 unset DO_NOT_TRACK TRACEPARENT TRACESTATE
 export HOME=$tmp/home BENCH_START_FILE=$tmp/start
 mkdir -p "$HOME"
-declare -A im=([base]=$tmp/base/install-metrics [aa]=$tmp/base-aa/install-metrics [cur]=$cur)
+declare -A im=([base]=$tmp/base/install-metrics [aa]=$tmp/aa/install-metrics [cur]=$tmp/cur/install-metrics)
 
 # --- the OTLP receiver -----------------------------------------------------
 "$otlpsink" -url-file "$tmp/otlp.url" -count-file "$tmp/otlp.count" -limit "${BENCH_LIMIT:-600}s" 2>"$tmp/otlp.err" &

@@ -10,3 +10,6 @@ import (
 func setPdeathsig(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
+
+// quitSignal stops nginx gracefully.
+const quitSignal = syscall.SIGQUIT

@@ -2,6 +2,12 @@
 
 package testenv
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 func setPdeathsig(*exec.Cmd) {}
+
+// quitSignal stops nginx (gracefully where there is SIGQUIT).
+var quitSignal os.Signal = os.Kill

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/install-metrics/install-metrics/internal/buildinfo"
+
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/install-metrics/install-metrics/pkg/metrics"
@@ -42,7 +44,7 @@ func TestGatewayPushFollowsContract(t *testing.T) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
 		t.Errorf("Content-Type %q, want the text format", ct)
 	}
-	if ua := r.Header.Get("User-Agent"); ua != "install-metrics" {
+	if ua := r.Header.Get("User-Agent"); ua != buildinfo.UserAgent() || !strings.HasPrefix(ua, "install-metrics/") {
 		t.Errorf("User-Agent %q", ua)
 	}
 	if r.Header.Get("Authorization") != "" {

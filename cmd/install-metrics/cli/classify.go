@@ -6,20 +6,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/install-metrics/install-metrics/pkg/record"
 	"github.com/install-metrics/install-metrics/pkg/stages"
+	"github.com/install-metrics/install-metrics/pkg/timeline"
 )
 
 // ClassifyOptions are the flags of `metrics classify`.
 type ClassifyOptions struct {
 	JSON  bool
 	Files []string
+	JUnit string // --junit (junit.go)
 }
 
 func (e *Env) newClassifyCmd() *cobra.Command {
@@ -44,6 +44,7 @@ success: it is Interrupted (the run ended without saying how).`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object per file (a stable format for machines)")
+	cmd.Flags().StringVar(&opts.JUnit, "junit", "", classifyJUnitHelp)
 	return cmd
 }
 
@@ -86,6 +87,7 @@ func (e *Env) classifyRun(w io.Writer, opts *ClassifyOptions) error {
 	enc := json.NewEncoder(w)
 	for i, name := range opts.Files {
 		c := e.classifyFile(name)
+		e.classifyJUnit(opts.JUnit, c)
 		if c.Error == "" && c.Basis == stages.BasisNothing {
 			c.Error = fmt.Sprintf("%s has no openshift-install log line: give the installer's log (<dir>/.openshift_install.log) or its output", name)
 		}
@@ -149,52 +151,9 @@ func unwrapPath(err error) error {
 }
 
 func printClassified(w io.Writer, c Classified) {
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	version := c.Version
-	if version == "" {
-		version = "(no header in the log)"
+	o := timeline.Options{Title: c.File, Basis: string(c.Basis), Untimed: !c.Timed}
+	for _, it := range c.InstallerTimes {
+		o.InstallerTimes = append(o.InstallerTimes, timeline.Timer{Name: it.Name, Duration: time.Duration(it.DurationSeconds * float64(time.Second))})
 	}
-	fmt.Fprintf(tw, "%s\n", c.File)
-	fmt.Fprintf(tw, "  installer\t%s\n", version)
-	fmt.Fprintf(tw, "  result\t%s\t(decided by: %s)\n", c.Result, c.Basis)
-	if c.Deciding != "" {
-		fmt.Fprintf(tw, "  deciding line\t%s\n", oneLine(c.Deciding, 160))
-	}
-	if len(c.Stages) == 0 {
-		fmt.Fprintf(tw, "  stages\tnone reached\n")
-	}
-	for i, s := range c.Stages {
-		label := ""
-		if i == 0 {
-			label = "stages"
-		}
-		state := "done"
-		if !s.Finished {
-			state = "not finished"
-		}
-		if !c.Timed {
-			// Terminal and pipe output without timestamps: no durations.
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, s.Name, state)
-			continue
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s → %s\n", label, s.Name,
-			time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Second), state,
-			s.Start.UTC().Format("15:04:05"), s.End.UTC().Format("15:04:05"))
-	}
-	for i, it := range c.InstallerTimes {
-		label := ""
-		if i == 0 {
-			label = "installer's own timer"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, it.Name, time.Duration(it.DurationSeconds*float64(time.Second)))
-	}
-	tw.Flush()
-}
-
-func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return s
+	_ = timeline.Write(w, classifiedInvocation(c), o) // a failed write to stdout has nobody to tell
 }

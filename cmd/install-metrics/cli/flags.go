@@ -24,6 +24,7 @@ type Options struct {
 	Auth         string
 	CAFile       string
 	Modification string // "per-asset" (default) or "joined"
+	JUnit        string // --metrics-junit: the JUnit report's path, "" for none
 	Debug        bool
 }
 
@@ -70,6 +71,7 @@ var setters = map[string]func(o *Options, v string) error{
 	},
 	"--metrics-auth":    func(o *Options, v string) error { return setAuth(&o.Auth, v) },
 	"--metrics-ca-file": func(o *Options, v string) error { o.CAFile = v; return nil },
+	"--metrics-junit":   func(o *Options, v string) error { o.JUnit = v; return nil },
 	"--metrics-modification": func(o *Options, v string) error {
 		switch v {
 		case "per-asset", "joined":

@@ -2,27 +2,17 @@ package cli
 
 import (
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
+	"github.com/install-metrics/install-metrics/internal/buildinfo"
 )
 
-// version is set at build time with -ldflags "-X .../cli.version=v1.2.3".
-var version = ""
-
-// Version is install-metrics' own version: the linker's, else the module's.
-func Version() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
+// Version is install-metrics' own version: the linker's, the module's, or
+// the VCS revision of the build (internal/buildinfo).
+func Version() string { return buildinfo.Version() }
 
 const rootLong = `install-metrics runs openshift-install exactly as if you had called it directly
 (same arguments, terminal, prompts, exit code and signals) and records how the
@@ -41,6 +31,9 @@ const rootExamples = `  # an install, recorded in the local textfile
   # the same from CI, also pushed to an aggregation gateway
   install-metrics --metrics-sink https://metrics.example.com --metrics-auth token-file:/var/run/secrets/token \
       create cluster --dir c1 --log-level debug
+
+  # in CI: a JUnit report with a case per stage (also INSTALL_METRICS_JUNIT)
+  install-metrics --metrics-junit "$ARTIFACT_DIR/junit_install.xml" create cluster --dir c1
 
   # no metrics at all (also INSTALL_METRICS=off or DO_NOT_TRACK=1)
   install-metrics --no-metrics create manifests --dir c1

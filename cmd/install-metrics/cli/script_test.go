@@ -37,7 +37,8 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XDG_STATE_HOME", filepath.Join(home, ".local", "state"))
 			env.Setenv("OPENSHIFT_INSTALL_REPLAY_SPEED", "inf")
 			for _, v := range []string{"CI", "OPENSHIFT_CI", "PROW_JOB_ID", "JENKINS_URL", "GITHUB_ACTIONS",
-				"GITLAB_CI", "BUILD_ID", "INSTALL_METRICS", "DO_NOT_TRACK", "INSTALL_METRICS_SINKS"} {
+				"GITLAB_CI", "BUILD_ID", "INSTALL_METRICS", "DO_NOT_TRACK", "INSTALL_METRICS_SINKS",
+				"INSTALL_METRICS_JUNIT", "GITHUB_STEP_SUMMARY"} {
 				env.Setenv(v, "")
 			}
 			return os.MkdirAll(home, 0o755)

@@ -109,6 +109,7 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	}
 
 	inv := e.invocation(ia, status, tracker, snap)
+	defer e.ciReports(opts, inv, log) // after the send phase, whatever the sinks did (junit.go)
 	if log.IsLevelEnabled(logrus.DebugLevel) {
 		if snap != nil {
 			for _, w := range snap.Warnings() {

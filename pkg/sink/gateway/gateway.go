@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/install-metrics/install-metrics/internal/buildinfo"
+
 	"github.com/prometheus/client_golang/prometheus/push"
 
 	"github.com/install-metrics/install-metrics/pkg/metrics"
@@ -81,7 +83,7 @@ func (g *Gateway) Send(ctx context.Context, b sink.Batch) error {
 	}
 	defer client.CloseIdleConnections()
 	rec := &recorder{doer: client}
-	hdr := http.Header{"User-Agent": {"install-metrics"}}
+	hdr := http.Header{"User-Agent": {buildinfo.UserAgent()}}
 	if authz != "" {
 		hdr.Set("Authorization", authz)
 	}

@@ -68,6 +68,8 @@ var Defs = []Def{
 		Help: "bound on all sending after the installer exits (default 5s)"},
 	{Name: "--metrics-bucket", EnvVar: "INSTALL_METRICS_BUCKET", Kind: Duration, Arg: "D",
 		Help: "duration bucket step (default 2m30s)"},
+	{Name: "--metrics-junit", EnvVar: "INSTALL_METRICS_JUNIT", Kind: String, Arg: "PATH",
+		Help: "after the run, write a JUnit XML report of it there (CI systems render it; a retry adds to it)"},
 	{Name: "--metrics-auth", EnvVar: "INSTALL_METRICS_AUTH", Kind: String, Arg: "MODE",
 		Help: "gateway credentials: none, token-file:PATH, basic-file:PATH, pull-secret"},
 	{Name: "--metrics-ca-file", EnvVar: "INSTALL_METRICS_CA_FILE", Kind: String, Arg: "PATH",

@@ -1,0 +1,458 @@
+package journal
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/install-metrics/install-metrics/pkg/record"
+)
+
+// Status is the state of one sink of an entry.
+type Status string
+
+// The sink states.
+const (
+	// Pending: not yet tried, or provably not delivered. Send it.
+	Pending Status = "pending"
+	// Sending: the request may have been written. Never resend it, except
+	// to a sink that is idempotent by the entry's id (the textfile).
+	Sending Status = "sending"
+	// Done: the sink took the samples, rejected them, or may have them.
+	Done Status = "done"
+)
+
+// Valid reports whether s is one of the three states.
+func (s Status) Valid() bool { return s == Pending || s == Sending || s == Done }
+
+// Sink is one sink of an entry and its state.
+type Sink struct {
+	// URL is the canonical sink URL, never with a credential.
+	URL    string `json:"url"`
+	Status Status `json:"status"`
+}
+
+// State is what an entry records.
+type State struct {
+	// ID is the entry's id, also the idempotency key for sinks.
+	ID      string
+	Created time.Time
+	// Provisional is true until Complete: the installer's end was never
+	// recorded (Result Interrupted, ExitCode -1).
+	Provisional bool
+	Invocation  record.Invocation
+	Sinks       []Sink
+}
+
+// Status returns sink's state, or "" when the entry has no such sink.
+func (s State) Status(sink string) Status {
+	for _, k := range s.Sinks {
+		if k.URL == sink {
+			return k.Status
+		}
+	}
+	return ""
+}
+
+// state is the record file's content.
+type state struct {
+	Version int       `json:"version"`
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+	// Seq counts the writes of this record (1 after Begin).
+	Seq         int64             `json:"seq"`
+	Provisional bool              `json:"provisional"`
+	Invocation  record.Invocation `json:"invocation"`
+	Sinks       []Sink            `json:"sinks"`
+}
+
+func (st state) clone() state {
+	st.Sinks = slices.Clone(st.Sinks)
+	st.Invocation.Stages = slices.Clone(st.Invocation.Stages)
+	st.Invocation.Modified = slices.Clone(st.Invocation.Modified)
+	return st
+}
+
+// Entry is one record, locked by this process until Close. Its methods are
+// safe for concurrent use; each change is durable when it returns.
+type Entry struct {
+	j      *Journal
+	id     string
+	mu     sync.Mutex
+	st     state
+	lockFd int // -1 once closed
+	// synced delivers the result of a deferred sync (DeferBeginSync).
+	synced chan error
+}
+
+// ID is the entry's id.
+func (e *Entry) ID() string { return e.id }
+
+// State returns a copy of what the entry records.
+func (e *Entry) State() State {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.st.clone()
+	return State{ID: st.ID, Created: st.Created, Provisional: st.Provisional, Invocation: st.Invocation, Sinks: st.Sinks}
+}
+
+// ErrClosed is returned by the methods of a closed entry.
+var ErrClosed = errors.New("journal entry is closed")
+
+// ErrTransition is returned for a change a sink's state does not allow
+// (marking a Done sink Sending or Pending, completing a record that is
+// being sent).
+var ErrTransition = errors.New("not allowed in this state")
+
+// Progress replaces the provisional record's invocation (stages seen so
+// far, the version) while the run goes on. It stays provisional: Result
+// Interrupted, ExitCode -1.
+func (e *Entry) Progress(inv record.Invocation) error {
+	inv.Result, inv.ExitCode = record.Interrupted, -1
+	return e.setInvocation(inv, true)
+}
+
+// Complete records how the run ended. It is allowed until a sink leaves
+// Pending: what is sent is what is recorded.
+func (e *Entry) Complete(inv record.Invocation) error {
+	return e.setInvocation(inv, false)
+}
+
+func (e *Entry) setInvocation(inv record.Invocation, provisional bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lockFd < 0 {
+		return ErrClosed
+	}
+	if err := e.j.checkInvocation(inv, provisional); err != nil {
+		return err
+	}
+	for _, k := range e.st.Sinks {
+		if k.Status != Pending {
+			return fmt.Errorf("recording the run in journal entry %s: %w: sink %s is %s", e.st.ID, ErrTransition, k.URL, k.Status)
+		}
+	}
+	if provisional && !e.st.Provisional {
+		return fmt.Errorf("recording progress in journal entry %s: %w: the run is complete", e.st.ID, ErrTransition)
+	}
+	next := e.st.clone()
+	next.Invocation, next.Provisional = inv, provisional
+	return e.write(next)
+}
+
+// Sending marks sinks as about to be sent to: call it, and let it return,
+// before the first byte of the request goes out. Several sinks are marked
+// in one write. A Done sink cannot go back to Sending.
+func (e *Entry) Sending(sinks ...string) error {
+	return e.mark(Sending, sinks, func(from Status) bool { return from != Done })
+}
+
+// Done marks sinks as finished: they took the samples, rejected them, or
+// may have them.
+func (e *Entry) Done(sinks ...string) error {
+	return e.mark(Done, sinks, func(Status) bool { return true })
+}
+
+// Pending puts sinks back to Pending: the request provably did not arrive
+// (refused connection, a 503 before the body was read...), so a later
+// TakeOver sends it. A Done sink cannot go back.
+func (e *Entry) Pending(sinks ...string) error {
+	return e.mark(Pending, sinks, func(from Status) bool { return from != Done })
+}
+
+func (e *Entry) mark(to Status, sinks []string, allowed func(Status) bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lockFd < 0 {
+		return ErrClosed
+	}
+	next := e.st.clone()
+	changed := false
+	for _, s := range sinks {
+		i := slices.IndexFunc(next.Sinks, func(k Sink) bool { return k.URL == s })
+		if i < 0 {
+			return fmt.Errorf("marking journal entry %s %s: it has no such sink", e.st.ID, to)
+		}
+		from := next.Sinks[i].Status
+		if from == to {
+			continue
+		}
+		if !allowed(from) {
+			return fmt.Errorf("marking sink %s of journal entry %s %s: %w (it is %s)", s, e.st.ID, to, ErrTransition, from)
+		}
+		next.Sinks[i].Status = to
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	return e.write(next)
+}
+
+// left lists the sinks not Done.
+func (e *Entry) left() []string {
+	var out []string
+	for _, k := range e.st.Sinks {
+		if k.Status != Done {
+			out = append(out, k.URL)
+		}
+	}
+	return out
+}
+
+// Close ends this process's hold on the entry. When every sink is Done the
+// record and its lock file are removed; otherwise the record stays (it is
+// now the spooled copy for a later TakeOver) and the lock is released.
+func (e *Entry) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lockFd < 0 {
+		return nil
+	}
+	if len(e.left()) > 0 {
+		e.release()
+		return nil
+	}
+	return e.discard()
+}
+
+// discard removes the record and its lock file, then releases the lock.
+// The record goes first: a lock file alone is an orphan TakeOver removes.
+func (e *Entry) discard() error {
+	if err := os.Remove(e.j.recordPath(e.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		e.release()
+		return fmt.Errorf("removing journal record %s: %w", e.j.recordPath(e.id), errnoOf(err))
+	}
+	e.drop()
+	return nil
+}
+
+// drop removes the lock file (we hold it, so no one else can be using it)
+// and releases the lock.
+func (e *Entry) drop() {
+	_ = os.Remove(e.j.lockPath(e.id))
+	e.release()
+}
+
+// release closes the lock file, which releases the flock.
+func (e *Entry) release() {
+	_ = e.waitSync()
+	if e.lockFd >= 0 {
+		_ = unix.Close(e.lockFd)
+		e.lockFd = -1
+	}
+}
+
+// write replaces the record with next atomically and durably: a temporary
+// file, fsync, rename, fsync of the directory. The entry takes next when
+// the rename happened (even if the directory's fsync then failed: the file
+// on disk is next). A write first waits for a deferred sync of the one
+// before, so the order of durable states is the order of writes.
+func (e *Entry) write(next state) error {
+	return e.writeSync(next, false)
+}
+
+// writeSync is write; with deferSync the fsyncs run in the background
+// after the rename (the record already survives the death of this
+// process; the fsyncs add a power loss) and the next write or Close waits
+// for them.
+func (e *Entry) writeSync(next state, deferSync bool) error {
+	if err := e.waitSync(); err != nil {
+		return err
+	}
+	next.Seq = e.st.Seq + 1
+	data, err := json.Marshal(next)
+	if err != nil {
+		return fmt.Errorf("encoding journal record %s: %w", next.ID, err)
+	}
+	dir := e.j.dir
+	path := e.j.recordPath(next.ID)
+	tmp, err := os.CreateTemp(dir, ".tmp-"+next.ID+"-*")
+	if err != nil {
+		return fmt.Errorf("writing journal record %s: %w", path, errnoOf(err))
+	}
+	_, werr := tmp.Write(data)
+	if werr == nil && !deferSync {
+		werr = tmp.Sync()
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("writing journal record %s: %w", path, errnoOf(werr))
+	}
+	e.st = next
+	sync := func() error {
+		err := tmp.Sync()
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing journal record %s: %w", path, errnoOf(err))
+		}
+		if err := syncDir(dir); err != nil {
+			return fmt.Errorf("syncing journal %s: %w", dir, errnoOf(err))
+		}
+		return nil
+	}
+	if !deferSync {
+		return sync()
+	}
+	done := make(chan error, 1)
+	e.synced = done
+	go func() { done <- sync() }()
+	return nil
+}
+
+// waitSync waits for a deferred sync and returns its error once.
+func (e *Entry) waitSync() error {
+	if e.synced == nil {
+		return nil
+	}
+	err := <-e.synced
+	e.synced = nil
+	return err
+}
+
+// Synced waits until the record Begin wrote is durable (with
+// Config.DeferBeginSync; at once otherwise) and says whether it is.
+func (e *Entry) Synced() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.waitSync()
+}
+
+// corruptError says why a record cannot be used.
+type corruptError struct {
+	path   string
+	reason string
+	newer  bool // a newer version: not corrupt, not ours
+}
+
+func (e *corruptError) Error() string {
+	return fmt.Sprintf("journal record %s: %s", e.path, e.reason)
+}
+
+// read loads and validates id's record and returns its size. A missing
+// record is fs.ErrNotExist; anything unusable is a *corruptError.
+func (j *Journal) read(id string) (state, int64, error) {
+	path := j.recordPath(id)
+	bad := func(reason string) (state, int64, error) {
+		return state{}, 0, &corruptError{path: filepath.Base(path), reason: reason}
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return state{}, 0, os.ErrNotExist
+	case errors.Is(err, unix.ELOOP):
+		return bad("a symbolic link")
+	case err != nil:
+		return state{}, 0, fmt.Errorf("reading journal record %s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return state{}, 0, fmt.Errorf("reading journal record %s: %w", path, errnoOf(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return bad("not a regular file")
+	}
+	if fi.Size() > maxRecord {
+		return bad(fmt.Sprintf("%d bytes, more than %d", fi.Size(), maxRecord))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
+	if err != nil {
+		return state{}, 0, fmt.Errorf("reading journal record %s: %w", path, errnoOf(err))
+	}
+	if len(data) > maxRecord {
+		return bad("grew past the size limit while read")
+	}
+	var head struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return bad("not JSON (truncated or garbage)")
+	}
+	if head.Version > Version {
+		return state{}, 0, &corruptError{path: filepath.Base(path), reason: fmt.Sprintf("version %d", head.Version), newer: true}
+	}
+	if head.Version != Version {
+		return bad(fmt.Sprintf("unknown version %d", head.Version))
+	}
+	var st state
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&st); err != nil {
+		return bad("fields of the wrong type")
+	}
+	if st.ID != id {
+		return bad("its id is not its file name")
+	}
+	if reason := j.check(st); reason != "" {
+		return bad(reason)
+	}
+	return st, int64(len(data)), nil
+}
+
+// check validates a record's content; "" when it is usable.
+func (j *Journal) check(st state) string {
+	if st.Created.IsZero() || st.Seq < 1 {
+		return "no creation time or write count"
+	}
+	if err := j.checkInvocation(st.Invocation, st.Provisional); err != nil {
+		return err.Error()
+	}
+	if len(st.Sinks) == 0 || len(st.Sinks) > maxSinks {
+		return fmt.Sprintf("%d sinks", len(st.Sinks))
+	}
+	for i, k := range st.Sinks {
+		if !j.cfg.ValidSink(k.URL) || slices.ContainsFunc(st.Sinks[:i], func(o Sink) bool { return o.URL == k.URL }) {
+			return fmt.Sprintf("sink %d is not a valid sink URL, or listed twice", i+1)
+		}
+		if !k.Status.Valid() {
+			return fmt.Sprintf("sink %d has an unknown state", i+1)
+		}
+	}
+	return ""
+}
+
+// checkInvocation checks the closed sets a record must keep to.
+func (j *Journal) checkInvocation(inv record.Invocation, provisional bool) error {
+	if !inv.Result.Valid() {
+		return errors.New("invocation: result outside the closed set")
+	}
+	if provisional && (inv.Result != record.Interrupted || inv.ExitCode != -1) {
+		return errors.New("invocation: a provisional record must say Interrupted and exit code -1")
+	}
+	if !provisional && (inv.ExitCode < 0 || inv.ExitCode > 255) {
+		return fmt.Errorf("invocation: exit code %d outside 0..255", inv.ExitCode)
+	}
+	if len(inv.Stages) > maxStages {
+		return fmt.Errorf("invocation: %d stages", len(inv.Stages))
+	}
+	for _, s := range inv.Stages {
+		if !s.Name.Valid() {
+			return errors.New("invocation: a stage outside the closed set")
+		}
+	}
+	if inv.Wall < 0 {
+		return errors.New("invocation: negative wall time")
+	}
+	if j.cfg.ValidInvocation != nil {
+		if err := j.cfg.ValidInvocation(inv); err != nil {
+			return fmt.Errorf("invocation: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,587 @@
+package journal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/install-metrics/install-metrics/pkg/record"
+)
+
+// Version is the version of the record format. A record of a newer version
+// is left alone for the install-metrics that wrote it; an older or unknown
+// one is corrupt.
+const Version = 1
+
+// Journal bounds: beyond them TakeOver drops the oldest records it holds,
+// with one warning. They match the spool's (pkg/push).
+const (
+	DefaultMaxEntries = 1000
+	DefaultMaxBytes   = 10 << 20
+	DefaultMaxAge     = 30 * 24 * time.Hour
+)
+
+const (
+	maxRecord  = 1 << 20 // one record is about a kilobyte
+	maxSinks   = 16
+	maxStages  = 64
+	maxCorrupt = 100
+	// tempStaleness: a temporary file lives for microseconds; one this old
+	// belongs to a process that died mid-write.
+	tempStaleness = time.Hour
+	// orphanStaleness: a lock file without a record is removed only when it
+	// is this old, so a Begin between its lock and its first write is never
+	// disturbed (it would retry, but need not).
+	orphanStaleness = time.Minute
+	idDigits        = 20
+	idRandom        = 16
+	idLen           = idDigits + 1 + idRandom
+)
+
+// Limits bound the journal; zero fields mean the defaults.
+type Limits struct {
+	MaxEntries int
+	MaxBytes   int64
+	MaxAge     time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = DefaultMaxEntries
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxAge <= 0 {
+		l.MaxAge = DefaultMaxAge
+	}
+	return l
+}
+
+// Config is what Open needs besides the directory. Every field is optional.
+type Config struct {
+	// Now is time.Now unless set.
+	Now func() time.Time
+	// ValidSink reports whether a sink string is a canonical sink URL
+	// without credentials. It checks Begin's sinks and every record read.
+	// Unset, a sink must parse as a URL with a scheme and no user
+	// information, query or fragment. pkg/push passes its own parser.
+	ValidSink func(string) bool
+	// ValidInvocation checks the closed sets Open cannot know (command,
+	// target, platform, modified assets); results and stage names are
+	// always checked.
+	ValidInvocation func(record.Invocation) error
+	// Limits bound the records kept.
+	Limits Limits
+	// DeferBeginSync makes Begin return after the rename, with the fsyncs
+	// of the record and the directory under way in the background: the
+	// record survives the death of the process at once (SIGKILL, the CI
+	// timeout), and a power loss once Entry.Synced returns. The next write
+	// waits for them. Without it Begin returns when the record is durable.
+	DeferBeginSync bool
+	// Warn receives what TakeOver dropped or moved aside, one error per
+	// kind of problem and call.
+	Warn func(error)
+}
+
+// Journal is a directory of write-ahead records. It holds no state of its
+// own: many processes may use one directory at once.
+type Journal struct {
+	dir string
+	cfg Config
+}
+
+// Open returns the journal in dir (normally <state dir>/journal). It does
+// not touch the file system: Begin creates the directory.
+func Open(dir string, cfg Config) *Journal {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ValidSink == nil {
+		cfg.ValidSink = plainURL
+	}
+	if cfg.Warn == nil {
+		cfg.Warn = func(error) {}
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	return &Journal{dir: dir, cfg: cfg}
+}
+
+// Dir is the journal's directory.
+func (j *Journal) Dir() string { return j.dir }
+
+// plainURL is the default sink check: a URL with a scheme and nothing that
+// could carry a credential.
+func plainURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && u.User == nil && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery
+}
+
+// ErrNotDirectory says the journal's path exists and is not a directory
+// (or is a symbolic link).
+var ErrNotDirectory = errors.New("not a directory")
+
+// ensureDir creates the directory 0700, or tightens an existing one. A
+// symbolic link or a file in its place is refused.
+func (j *Journal) ensureDir() error {
+	fi, err := os.Lstat(j.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(j.dir, 0o700); err != nil {
+			return fmt.Errorf("creating journal %s: %w", j.dir, errnoOf(err))
+		}
+		fi, err = os.Lstat(j.dir)
+	}
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", j.dir, errnoOf(err))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("journal %s: %w (remove it, or choose another state directory)", j.dir, ErrNotDirectory)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(j.dir, 0o700); err != nil {
+			return fmt.Errorf("journal %s: %w", j.dir, errnoOf(err))
+		}
+	}
+	return nil
+}
+
+// newID is a time-ordered unique id: %020d Unix nanoseconds, a dash and 16
+// random hex digits.
+func newID(t time.Time) string {
+	var b [idRandom / 2]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%0*d-%s", idDigits, t.UnixNano(), hex.EncodeToString(b[:]))
+}
+
+// validID reports whether s has the shape of newID's ids (so it is safe as
+// part of a file name).
+func validID(s string) bool {
+	if len(s) != idLen || s[idDigits] != '-' {
+		return false
+	}
+	for i := range idDigits {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	for i := idDigits + 1; i < idLen; i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// idTime is the creation time an id holds.
+func idTime(id string) time.Time {
+	n, _ := strconv.ParseInt(id[:idDigits], 10, 64)
+	return time.Unix(0, n)
+}
+
+func (j *Journal) recordPath(id string) string { return filepath.Join(j.dir, id+".json") }
+func (j *Journal) lockPath(id string) string   { return filepath.Join(j.dir, id+".lock") }
+
+// checkSinks refuses an empty, oversized or duplicated sink list, or a sink
+// the validator does not accept.
+func (j *Journal) checkSinks(sinks []string) error {
+	if len(sinks) == 0 || len(sinks) > maxSinks {
+		return fmt.Errorf("a journal record needs 1 to %d sinks, not %d", maxSinks, len(sinks))
+	}
+	for i, s := range sinks {
+		if !j.cfg.ValidSink(s) {
+			return fmt.Errorf("sink %d is not a canonical sink URL without credentials", i+1)
+		}
+		if slices.Contains(sinks[:i], s) {
+			return fmt.Errorf("sink %d is listed twice", i+1)
+		}
+	}
+	return nil
+}
+
+// Begin writes the provisional record of a run that is about to start and
+// returns its entry, locked by this process until Close. The record says
+// Result Interrupted and ExitCode -1 (unknown) until Complete, with every
+// sink Pending. It is one fsynced write of the record and an fsync of the
+// directory; nothing else waits on the disk. With Config.DeferBeginSync it
+// returns before the fsyncs (see there).
+func (j *Journal) Begin(inv record.Invocation, sinks []string) (*Entry, error) {
+	if err := j.checkSinks(sinks); err != nil {
+		return nil, err
+	}
+	inv.Result, inv.ExitCode = record.Interrupted, -1
+	if err := j.checkInvocation(inv, true); err != nil {
+		return nil, err
+	}
+	if err := j.ensureDir(); err != nil {
+		return nil, err
+	}
+	now := j.cfg.Now()
+	for range 3 {
+		id := newID(now)
+		fd, err := j.newLock(id)
+		if errors.Is(err, errLost) {
+			continue // a cleaner removed our fresh lock file: take another id
+		}
+		if err != nil {
+			return nil, err
+		}
+		e := &Entry{j: j, id: id, lockFd: fd}
+		st := state{Version: Version, ID: id, Created: now.UTC(), Provisional: true, Invocation: inv}
+		for _, s := range sinks {
+			st.Sinks = append(st.Sinks, Sink{URL: s, Status: Pending})
+		}
+		if err := e.writeSync(st, j.cfg.DeferBeginSync); err != nil {
+			e.drop()
+			return nil, err
+		}
+		return e, nil
+	}
+	return nil, fmt.Errorf("journal %s: could not create a lock file three times (another process keeps removing them)", j.dir)
+}
+
+// errLost says a lock file we locked is no longer the one at its path.
+var errLost = errors.New("lock file replaced")
+
+// newLock creates id's lock file (it must not exist), locks it and checks
+// that the locked inode is still the file at the path.
+func (j *Journal) newLock(id string) (int, error) {
+	path := j.lockPath(id)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return -1, fmt.Errorf("creating journal lock %s: %w", path, err)
+	}
+	if err := flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		_ = unix.Close(fd)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return -1, errLost
+		}
+		return -1, fmt.Errorf("locking %s: %w", path, err)
+	}
+	if !samePath(fd, path) {
+		_ = unix.Close(fd)
+		return -1, errLost
+	}
+	return fd, nil
+}
+
+// lockExisting opens id's lock file (creating it if a crash lost it) and
+// locks it without waiting. It returns -1 and no error when another process
+// holds it, or when the file was removed or replaced meanwhile. Something
+// else in the lock file's place (a link, a FIFO, a directory) is not ours:
+// it is removed (never its target) and the open retried once.
+func (j *Journal) lockExisting(id string, create bool) (int, error) {
+	path := j.lockPath(id)
+	flags := unix.O_RDWR | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
+	if create {
+		flags |= unix.O_CREAT
+	}
+	for attempt := 0; ; attempt++ {
+		fd, err := unix.Open(path, flags, 0o600)
+		if errors.Is(err, unix.ENOENT) {
+			return -1, nil
+		}
+		var st unix.Stat_t
+		if err == nil && (unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG) {
+			_ = unix.Close(fd)
+			err = unix.EFTYPE
+		}
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EFTYPE) || errors.Is(err, unix.ENXIO) {
+			if attempt > 0 {
+				return -1, fmt.Errorf("journal lock %s is not a regular file; remove it", path)
+			}
+			if rerr := os.Remove(path); rerr != nil {
+				return -1, fmt.Errorf("journal lock %s is not a regular file and cannot be removed: %w", path, errnoOf(rerr))
+			}
+			continue
+		}
+		if err != nil {
+			return -1, fmt.Errorf("opening journal lock %s: %w", path, err)
+		}
+		if err := flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			_ = unix.Close(fd)
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return -1, nil
+			}
+			return -1, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if !samePath(fd, path) {
+			_ = unix.Close(fd)
+			return -1, nil
+		}
+		return fd, nil
+	}
+}
+
+// samePath reports whether fd is the file at path (not a removed or
+// replaced one).
+func samePath(fd int, path string) bool {
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Lstat(path, &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// flock retries on EINTR.
+func flock(fd, how int) error {
+	for {
+		err := unix.Flock(fd, how)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
+// errnoOf drops a path from an error (the caller names it).
+func errnoOf(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// syncDir makes the directory's entries (a rename) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// TakeOver locks and returns the entries whose lock is free: their owner
+// died, or finished with sinks left. They are oldest first and stay locked
+// by this process until their Close. It also enforces the limits on the
+// records it holds, moves corrupt records aside, and removes stale
+// temporary files and lock files without a record; it reports what it
+// dropped through Config.Warn. A missing journal is empty.
+//
+// It never waits for a lock. When ctx ends it stops and returns what it
+// took with ctx's error; the caller must Close those entries.
+func (j *Journal) TakeOver(ctx context.Context) ([]*Entry, error) {
+	fi, err := os.Lstat(j.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", j.dir, errnoOf(err))
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("journal %s: %w (remove it, or choose another state directory)", j.dir, ErrNotDirectory)
+	}
+	des, err := os.ReadDir(j.dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading journal %s: %w", j.dir, errnoOf(err))
+	}
+	now := j.cfg.Now()
+	var (
+		records []string
+		locks   = map[string]bool{}
+		corrupt []fs.DirEntry
+	)
+	for _, de := range des {
+		n := de.Name()
+		switch id, ext, _ := strings.Cut(n, "."); {
+		case strings.HasPrefix(n, ".tmp-"):
+			if info, err := de.Info(); err == nil && now.Sub(info.ModTime()) > tempStaleness {
+				_ = os.Remove(filepath.Join(j.dir, n))
+			}
+		case !validID(id):
+		case ext == "json":
+			records = append(records, id)
+		case ext == "lock":
+			locks[id] = true
+		case ext == "corrupt":
+			corrupt = append(corrupt, de)
+		}
+	}
+	slices.Sort(records)
+	t := &takeover{j: j, now: now}
+	var taken []*Entry
+	for _, id := range records {
+		delete(locks, id)
+		if ctx.Err() != nil {
+			break
+		}
+		e, err := t.take(id)
+		if err != nil {
+			t.problems = append(t.problems, err)
+			continue
+		}
+		if e != nil {
+			taken = append(taken, e)
+		}
+	}
+	if ctx.Err() == nil {
+		for id := range locks {
+			j.removeOrphanLock(id, now)
+		}
+		j.pruneCorrupt(corrupt, now)
+	}
+	taken = t.enforceLimits(taken, len(records)-t.removed)
+	t.report()
+	if err := ctx.Err(); err != nil {
+		return taken, fmt.Errorf("taking over journal records: %w", err)
+	}
+	return taken, nil
+}
+
+// takeover collects what one TakeOver call found, to warn once per kind.
+type takeover struct {
+	j        *Journal
+	now      time.Time
+	corrupt  []string // reasons, one per record moved aside
+	newer    int
+	problems []error
+	expired  int
+	overflow int
+	removed  int // records gone, moved aside or finished: not counted against the limits
+	sizes    map[*Entry]int64
+}
+
+// take locks one record and reads it. It returns nil and no error when the
+// record is owned by a live process, gone, corrupt (moved aside), of a
+// newer version (left alone) or finished (removed).
+func (t *takeover) take(id string) (*Entry, error) {
+	j := t.j
+	fd, err := j.lockExisting(id, true)
+	if err != nil || fd < 0 {
+		return nil, err
+	}
+	e := &Entry{j: j, id: id, lockFd: fd}
+	st, size, err := j.read(id)
+	var ce *corruptError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		t.removed++
+		e.drop() // closed by its owner meanwhile
+		return nil, nil
+	case errors.As(err, &ce) && ce.newer:
+		t.newer++
+		e.release()
+		return nil, nil
+	case errors.As(err, &ce):
+		t.corrupt = append(t.corrupt, ce.reason)
+		if rerr := os.Rename(j.recordPath(id), filepath.Join(j.dir, id+".corrupt")); rerr != nil {
+			e.release()
+			return nil, fmt.Errorf("moving corrupt journal record %s aside: %w", j.recordPath(id), errnoOf(rerr))
+		}
+		t.removed++
+		e.drop()
+		return nil, nil
+	case err != nil:
+		e.release()
+		return nil, err
+	}
+	e.st = st
+	if len(e.left()) == 0 {
+		t.removed++
+		return nil, e.Close()
+	}
+	if t.sizes == nil {
+		t.sizes = map[*Entry]int64{}
+	}
+	t.sizes[e] = size
+	return e, nil
+}
+
+// enforceLimits drops the taken records older than MaxAge, then the oldest
+// taken ones while the journal holds more than MaxEntries records or
+// MaxBytes. Records other processes hold are counted, never touched.
+func (t *takeover) enforceLimits(taken []*Entry, records int) []*Entry {
+	lim := t.j.cfg.Limits
+	var size int64
+	for _, e := range taken {
+		size += t.sizes[e]
+	}
+	kept := taken[:0]
+	for _, e := range taken {
+		old := t.now.Sub(e.st.Created) > lim.MaxAge
+		full := records > lim.MaxEntries || size > lim.MaxBytes
+		if !old && !full {
+			kept = append(kept, e)
+			continue
+		}
+		if e.discard() != nil {
+			kept = append(kept, e)
+			continue
+		}
+		records--
+		size -= t.sizes[e]
+		if old {
+			t.expired++
+		} else {
+			t.overflow++
+		}
+	}
+	return kept
+}
+
+// report sends one warning per kind of problem.
+func (t *takeover) report() {
+	warn, lim := t.j.cfg.Warn, t.j.cfg.Limits
+	if n := len(t.corrupt); n > 0 {
+		warn(fmt.Errorf("journal %s: moved %d corrupt records aside, never to be sent (first: %s)", t.j.dir, n, t.corrupt[0]))
+	}
+	if t.newer > 0 {
+		warn(fmt.Errorf("journal %s: left %d records of a newer install-metrics for it to send", t.j.dir, t.newer))
+	}
+	if t.expired > 0 {
+		warn(fmt.Errorf("journal %s: dropped %d unsent records older than %v", t.j.dir, t.expired, lim.MaxAge))
+	}
+	if t.overflow > 0 {
+		warn(fmt.Errorf("journal %s full (at most %d records, %d KiB): dropped the %d oldest unsent", t.j.dir, lim.MaxEntries, lim.MaxBytes>>10, t.overflow))
+	}
+	for _, err := range t.problems {
+		warn(err)
+	}
+}
+
+// removeOrphanLock removes an old lock file whose record is gone (its owner
+// died between the two, or after removing the record), holding the lock
+// while it checks.
+func (j *Journal) removeOrphanLock(id string, now time.Time) {
+	if now.Sub(idTime(id)) < orphanStaleness {
+		return
+	}
+	fd, err := j.lockExisting(id, false)
+	if err != nil || fd < 0 {
+		return
+	}
+	defer unix.Close(fd)
+	if _, err := os.Lstat(j.recordPath(id)); errors.Is(err, fs.ErrNotExist) {
+		_ = os.Remove(j.lockPath(id))
+	}
+}
+
+// pruneCorrupt keeps at most maxCorrupt corrupt records, none older than
+// MaxAge.
+func (j *Journal) pruneCorrupt(corrupt []fs.DirEntry, now time.Time) {
+	for i, de := range corrupt {
+		id, _, _ := strings.Cut(de.Name(), ".")
+		if len(corrupt)-i > maxCorrupt || now.Sub(idTime(id)) > j.cfg.Limits.MaxAge {
+			_ = os.Remove(filepath.Join(j.dir, de.Name()))
+		}
+	}
+}
