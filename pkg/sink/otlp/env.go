@@ -1,20 +1,20 @@
 package otlp
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/install-metrics/install-metrics/pkg/sink/internal/otlpurl"
 )
 
 // The environment variables of the OpenTelemetry specification this sink
 // reads (specification/protocol/exporter.md, configuration/sdk-environment-variables.md).
 const (
-	EnvEndpoint       = "OTEL_EXPORTER_OTLP_ENDPOINT"
-	EnvTracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-	EnvHeaders        = "OTEL_EXPORTER_OTLP_HEADERS"
+	EnvEndpoint       = otlpurl.EnvEndpoint
+	EnvTracesEndpoint = otlpurl.EnvTracesEndpoint
+	EnvHeaders        = otlpurl.EnvHeaders
 	EnvTracesHeaders  = "OTEL_EXPORTER_OTLP_TRACES_HEADERS"
 	EnvServiceName    = "OTEL_SERVICE_NAME"
 	EnvResourceAttrs  = "OTEL_RESOURCE_ATTRIBUTES"
@@ -25,10 +25,10 @@ const (
 const DefaultServiceName = "install-metrics"
 
 // TracesPath is the default path of OTLP/HTTP traces.
-const TracesPath = "/v1/traces"
+const TracesPath = otlpurl.TracesPath
 
 // defaultEndpoint is the specification's default for OTLP/HTTP traces.
-const defaultEndpoint = "http://localhost:4318" + TracesPath
+const defaultEndpoint = otlpurl.DefaultEndpoint
 
 // Schemes are the sink URL schemes of this package.
 var Schemes = []string{"otlp+http", "otlp+https", "otlp"}
@@ -43,99 +43,21 @@ type URL struct {
 
 // String returns the canonical sink URL: otlp+http://host[:port]/path,
 // otlp+https://..., or otlp.
-func (u URL) String() string {
-	if u.Endpoint == "" {
-		return "otlp"
-	}
-	return "otlp+" + u.Endpoint
-}
+func (u URL) String() string { return otlpurl.String(u.Endpoint) }
 
 // IsURL reports whether raw is meant for this package (its scheme is one of
 // Schemes), so that a sink parser can hand it to ParseURL.
-func IsURL(raw string) bool {
-	raw = strings.ToLower(strings.TrimSpace(raw))
-	return raw == "otlp" || strings.HasPrefix(raw, "otlp+http://") || strings.HasPrefix(raw, "otlp+https://")
-}
-
-const forms = "use otlp+http://host:port[/path], otlp+https://host[:port][/path] or otlp (endpoint from " + EnvTracesEndpoint + " or " + EnvEndpoint + ")"
+func IsURL(raw string) bool { return otlpurl.IsURL(raw) }
 
 // ParseURL validates an OTLP sink URL without touching the network or the
-// environment. A missing path is /v1/traces.
+// environment. A missing path is /v1/traces. pkg/sink's Parse accepts the
+// same forms (both use pkg/sink/internal/otlpurl).
 func ParseURL(raw string) (URL, error) {
-	raw = strings.TrimSpace(raw)
-	if strings.EqualFold(raw, "otlp") {
-		return URL{}, nil
-	}
-	scheme, rest, ok := strings.Cut(raw, "://")
-	scheme = strings.ToLower(scheme)
-	if !ok || (scheme != "otlp+http" && scheme != "otlp+https") {
-		return URL{}, fmt.Errorf("%q is not an OTLP sink: %s", redactURL(raw), forms)
-	}
-	ep, err := endpointURL(strings.TrimPrefix(scheme, "otlp+")+"://"+rest, true)
+	ep, err := otlpurl.Parse(raw)
 	if err != nil {
-		return URL{}, fmt.Errorf("%q: %w", redactURL(raw), err)
+		return URL{}, fmt.Errorf("%q: %w", otlpurl.Redact(strings.TrimSpace(raw)), err)
 	}
 	return URL{Endpoint: ep}, nil
-}
-
-// endpointURL checks an http(s) endpoint and returns it canonical (scheme
-// and host lower case, no trailing slash but the root). With defaultPath, an
-// empty path becomes /v1/traces (sink URLs; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-// is used as it is, as the specification says).
-func endpointURL(raw string, defaultPath bool) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" {
-		return "", errors.New("not a URL: " + forms)
-	}
-	scheme := strings.ToLower(u.Scheme)
-	switch {
-	case scheme != "http" && scheme != "https":
-		return "", fmt.Errorf("scheme %q is not http or https", u.Scheme)
-	case u.User != nil:
-		return "", fmt.Errorf("credentials in the URL are not accepted (they would end up in logs and the spool): pass them in %s", EnvHeaders)
-	case u.Hostname() == "":
-		return "", errors.New("no host: " + forms)
-	case u.RawQuery != "" || u.ForceQuery:
-		return "", fmt.Errorf("an OTLP endpoint takes no query string (pass credentials in %s)", EnvHeaders)
-	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return "", errors.New("an OTLP endpoint has no #fragment")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", fmt.Errorf("port %q is not a number from 1 to 65535", p)
-		}
-	}
-	p := u.EscapedPath()
-	if defaultPath && strings.Trim(p, "/") == "" {
-		p = TracesPath
-	}
-	if p == "" {
-		p = "/"
-	}
-	return scheme + "://" + strings.ToLower(u.Host) + p, nil
-}
-
-// redactURL removes user info (which may be a token) and any query from a
-// URL for messages.
-func redactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		if len(raw) > 16 {
-			return raw[:16] + "…"
-		}
-		return raw
-	}
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		rest = rest[:i] + "?…"
-	}
-	end := strings.IndexByte(rest, '/')
-	if end < 0 {
-		end = len(rest)
-	}
-	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-		rest = "***@" + rest[at+1:]
-	}
-	return scheme + "://" + rest
 }
 
 // resolveEndpoint is the endpoint of plain "otlp", from the environment as
@@ -145,16 +67,16 @@ func redactURL(raw string) string {
 // scheme, host and path.
 func resolveEndpoint(getenv func(string) (string, bool)) (endpoint, from string, err error) {
 	if v, ok := getenv(EnvTracesEndpoint); ok && strings.TrimSpace(v) != "" {
-		ep, err := endpointURL(strings.TrimSpace(v), false)
+		ep, err := otlpurl.Endpoint(strings.TrimSpace(v), false)
 		if err != nil {
-			return "", "", fmt.Errorf("%s=%q: %w", EnvTracesEndpoint, redactURL(v), err)
+			return "", "", fmt.Errorf("%s=%q: %w", EnvTracesEndpoint, otlpurl.Redact(v), err)
 		}
 		return ep, EnvTracesEndpoint, nil
 	}
 	if v, ok := getenv(EnvEndpoint); ok && strings.TrimSpace(v) != "" {
-		ep, err := endpointURL(strings.TrimSpace(v), false)
+		ep, err := otlpurl.Endpoint(strings.TrimSpace(v), false)
 		if err != nil {
-			return "", "", fmt.Errorf("%s=%q: %w", EnvEndpoint, redactURL(v), err)
+			return "", "", fmt.Errorf("%s=%q: %w", EnvEndpoint, otlpurl.Redact(v), err)
 		}
 		return strings.TrimSuffix(ep, "/") + TracesPath, EnvEndpoint, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/install-metrics/install-metrics/internal/buildinfo"
 	"github.com/install-metrics/install-metrics/pkg/record"
 	"github.com/install-metrics/install-metrics/pkg/sink"
 	"github.com/install-metrics/install-metrics/pkg/sink/internal/httpsink"
@@ -39,7 +40,8 @@ type Options struct {
 	// (--metrics-ca-file), added to the system roots; when empty,
 	// OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE or OTEL_EXPORTER_OTLP_CERTIFICATE.
 	CAFile string
-	// Version is install-metrics' version, the instrumentation scope's.
+	// Version is install-metrics' version, the instrumentation scope's
+	// (default buildinfo.Version()).
 	Version string
 	// Labels gives the closed-set labels of an invocation (default
 	// closedLabels: the counters' own normalisation).
@@ -57,7 +59,6 @@ type Sink struct {
 	headers  http.Header
 	secrets  []string
 	resource [][2]string
-	parent   *Parent
 	caFile   string
 	o        Options
 }
@@ -65,16 +66,22 @@ type Sink struct {
 var _ sink.Sink = (*Sink)(nil)
 
 // New builds the sink of u from the environment: the endpoint of plain
-// "otlp", the headers, the resource and TRACEPARENT. It touches neither the
-// network nor any file. An error means the sink cannot be used; a malformed
-// TRACEPARENT or OTEL_RESOURCE_ATTRIBUTES is ignored with a debug line, as the
-// specification says.
+// "otlp", the headers and the resource (read again by every New, so a later
+// flush uses the headers of its own environment: they are never spooled).
+// The parent comes from each invocation's recorded Traceparent, not from
+// this environment, so that a flush elsewhere keeps the run's parent. It
+// touches neither the network nor any file. An error means the sink cannot
+// be used; a malformed OTEL_RESOURCE_ATTRIBUTES is ignored with a debug
+// line, as the specification says.
 func New(u URL, o Options) (*Sink, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.LookupEnv
 	}
 	if o.Labels == nil {
 		o.Labels = closedLabels
+	}
+	if o.Version == "" {
+		o.Version = buildinfo.Version()
 	}
 	s := &Sink{url: u, endpoint: u.Endpoint, o: o, caFile: o.CAFile}
 	if s.endpoint == "" {
@@ -98,14 +105,6 @@ func New(u URL, o Options) (*Sink, error) {
 	if note != "" {
 		s.debugf("otlp: %s", note)
 	}
-	if v, ok := o.Getenv(EnvTraceparent); ok && v != "" {
-		p, err := ParseTraceparent(strings.TrimSpace(v))
-		if err != nil {
-			s.debugf("otlp: %s ignored (%v): the trace has no parent", EnvTraceparent, err)
-		} else {
-			s.parent = &p
-		}
-	}
 	if s.caFile == "" {
 		for _, name := range []string{EnvTracesCertificate, EnvCertificate} {
 			if v, ok := o.Getenv(name); ok && v != "" {
@@ -115,6 +114,22 @@ func New(u URL, o Options) (*Sink, error) {
 		}
 	}
 	return s, nil
+}
+
+// Preflight checks, without the network, what would make every send fail:
+// the CA file (New has checked the environment). Its error is the one Send
+// would give.
+func (s *Sink) Preflight() error {
+	_, err := s.client(context.Background())
+	return err
+}
+
+func (s *Sink) client(ctx context.Context) (*http.Client, error) {
+	c, err := httpsink.Client(ctx, s.caFile, httpsink.DialFunc(s.o.Dial))
+	if err != nil {
+		return nil, fmt.Errorf("reading the CA file: %w", err)
+	}
+	return c, nil
 }
 
 // URL is the sink's canonical URL (what the spool stores).
@@ -137,20 +152,29 @@ func (s *Sink) Send(ctx context.Context, b sink.Batch) error {
 		s.debugf("otlp: no invocation in the batch: no trace to send")
 		return nil
 	}
-	if s.parent != nil && !s.parent.Sampled {
-		s.debugf("otlp: %s is not sampled: no trace sent", EnvTraceparent)
+	var parent *Parent
+	if tp := b.Invocation.Traceparent; tp != "" {
+		p, err := ParseTraceparent(tp)
+		if err != nil {
+			s.debugf("otlp: the recorded traceparent is ignored (%v): the trace has no parent", err)
+		} else {
+			parent = &p
+		}
+	}
+	if parent != nil && !parent.Sampled {
+		s.debugf("otlp: %s was not sampled: no trace sent", EnvTraceparent)
 		return nil
 	}
-	td := Trace(b.Invocation, s.o.Labels(*b.Invocation), s.resource, s.parent, s.o.Version)
+	td := Trace(b.Invocation, s.o.Labels(*b.Invocation), s.resource, parent, s.o.Version)
 	// TracesData is wire-identical to ExportTraceServiceRequest (both hold
 	// resource_spans as field 1), and its package does not pull in gRPC.
 	body, err := proto.Marshal(td)
 	if err != nil {
 		return fmt.Errorf("encoding the trace: %w", err)
 	}
-	client, err := httpsink.Client(ctx, s.caFile, httpsink.DialFunc(s.o.Dial))
+	client, err := s.client(ctx)
 	if err != nil {
-		return &sink.NotDeliveredError{Err: fmt.Errorf("reading the CA file: %w", err)}
+		return &sink.NotDeliveredError{Err: err}
 	}
 	defer client.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(body))
@@ -161,7 +185,7 @@ func (s *Sink) Send(ctx context.Context, b sink.Batch) error {
 		req.Header[k] = vs
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
-	req.Header.Set("User-Agent", "install-metrics")
+	req.Header.Set("User-Agent", buildinfo.UserAgent())
 	req, wrote := httpsink.TraceWrites(req)
 	resp, err := client.Do(req)
 	if err != nil {

@@ -2,11 +2,14 @@ package otlp
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/install-metrics/install-metrics/internal/buildinfo"
 	"github.com/install-metrics/install-metrics/pkg/sink"
 )
 
@@ -66,6 +70,9 @@ func TestSendDelivers(t *testing.T) {
 	if got.URL.Path != "/v1/traces" || got.Method != http.MethodPost {
 		t.Errorf("%s %s", got.Method, got.URL.Path)
 	}
+	if h := got.Header.Get("User-Agent"); h != buildinfo.UserAgent() {
+		t.Errorf("User-Agent %q", h)
+	}
 	if h := got.Header.Get("Content-Type"); h != "application/x-protobuf" {
 		t.Errorf("Content-Type %q", h)
 	}
@@ -77,7 +84,7 @@ func TestSendDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := batch()
-	want := Trace(b.Invocation, closedLabels(*b.Invocation), [][2]string{{"service.name", "ci-installs"}}, nil, "")
+	want := Trace(b.Invocation, closedLabels(*b.Invocation), [][2]string{{"service.name", "ci-installs"}}, nil, buildinfo.Version())
 	if diff := cmp.Diff(want, &td, protocmp.Transform()); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
@@ -290,8 +297,9 @@ func TestSendNothing(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	s := newSink(t, srv.URL, EnvTraceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
-	if err := send(t, s, time.Second); err != nil {
+	b := batch()
+	b.Invocation.Traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+	if err := newSink(t, srv.URL).Send(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
 	if err := newSink(t, srv.URL).Send(context.Background(), sink.Batch{}); err != nil {
@@ -318,17 +326,86 @@ func TestNewRefusesClearTextHeaders(t *testing.T) {
 	}
 }
 
-func TestNewMalformedTraceparentIgnored(t *testing.T) {
+// The parent is the run's, recorded in the invocation: not the TRACEPARENT
+// of whoever builds the sink later (a flush in another job, the next run).
+func TestSendParentFromTheRecord(t *testing.T) {
+	const (
+		recorded = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+		flusher  = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	)
+	var mu sync.Mutex
+	var bodies [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+	}))
+	defer srv.Close()
 	var debug []string
-	u, _ := ParseURL("otlp")
-	s, err := New(u, Options{Getenv: env(EnvTraceparent, "00-garbage"), Debugf: func(f string, a ...any) {
-		debug = append(debug, f)
+	u, _ := ParseURL("otlp+" + srv.URL)
+	s, err := New(u, Options{Getenv: env(EnvTraceparent, flusher), Debugf: func(f string, a ...any) {
+		debug = append(debug, fmt.Sprintf(f, a...))
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.parent != nil || len(debug) == 0 {
-		t.Errorf("parent %v, debug %q", s.parent, debug)
+	for _, tp := range []string{recorded, "", "00-garbage"} {
+		b := batch()
+		b.Invocation.Traceparent = tp
+		if err := s.Send(context.Background(), b); err != nil {
+			t.Fatalf("%q: %v", tp, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 3 {
+		t.Fatalf("%d requests, want 3", len(bodies))
+	}
+	for i, want := range []string{"00f067aa0ba902b7", "", ""} {
+		var td tracepb.TracesData
+		if err := proto.Unmarshal(bodies[i], &td); err != nil {
+			t.Fatal(err)
+		}
+		root := td.ResourceSpans[0].ScopeSpans[0].Spans[0]
+		if got := hex.EncodeToString(root.ParentSpanId); got != want {
+			t.Errorf("send %d: root's parent %q, want %q", i, got, want)
+		}
+		if i == 0 && hex.EncodeToString(root.TraceId) != "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("trace ID %x, want the recorded parent's", root.TraceId)
+		}
+	}
+	if !slices.ContainsFunc(debug, func(l string) bool { return strings.Contains(l, "recorded traceparent is ignored") }) {
+		t.Errorf("no debug line for the malformed recorded traceparent: %q", debug)
+	}
+}
+
+func TestRecordTraceparent(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		" 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03 ":        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-whatever": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+	} {
+		got, err := RecordTraceparent(env(EnvTraceparent, in))
+		if err != nil || got != want {
+			t.Errorf("RecordTraceparent(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if got, err := RecordTraceparent(env()); got != "" || err != nil {
+		t.Errorf("unset: %q, %v", got, err)
+	}
+	got, err := RecordTraceparent(env(EnvTraceparent, "00-garbage"))
+	if got != "" || err == nil || !strings.Contains(err.Error(), "ignored") {
+		t.Errorf("malformed: %q, %v", got, err)
+	}
+}
+
+func TestNewDefaultEndpoint(t *testing.T) {
+	u, _ := ParseURL("otlp")
+	s, err := New(u, Options{Getenv: env()})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if s.Endpoint() != defaultEndpoint {
 		t.Errorf("endpoint %s", s.Endpoint())

@@ -3,6 +3,8 @@ package otlp
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 )
 
 // Parent is the span a TRACEPARENT names: the root span becomes its child.
@@ -54,6 +56,33 @@ func ParseTraceparent(v string) (Parent, error) {
 	}
 	p.Sampled = flags[0]&1 == 1
 	return p, nil
+}
+
+// String is the canonical version 00 traceparent of p (what the invocation
+// record keeps).
+func (p Parent) String() string {
+	flags := 0
+	if p.Sampled {
+		flags = 1
+	}
+	return fmt.Sprintf("00-%x-%x-%02x", p.TraceID, p.SpanID, flags)
+}
+
+// RecordTraceparent reads TRACEPARENT through getenv for the invocation
+// record (record.Invocation.Traceparent): the canonical form of a valid
+// value, "" when it is unset or empty. A malformed value gives "" and the
+// reason, for a debug line: the specification says to ignore it, and the
+// trace then has no parent.
+func RecordTraceparent(getenv func(string) (string, bool)) (string, error) {
+	v, ok := getenv(EnvTraceparent)
+	if v = strings.TrimSpace(v); !ok || v == "" {
+		return "", nil
+	}
+	p, err := ParseTraceparent(v)
+	if err != nil {
+		return "", fmt.Errorf("%s ignored (%v): the trace has no parent", EnvTraceparent, err)
+	}
+	return p.String(), nil
 }
 
 // lowerHex decodes s when it is lower-case hex only.
