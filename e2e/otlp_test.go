@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,8 +56,9 @@ func replayed(t *testing.T, log string, keep int, exit stages.Exit, command, tar
 	}
 }
 
-// agentRun is an `agent wait-for install-complete` by hand: the tracker of
-// this branch does not cut the agent stages yet.
+// agentRun is an `agent wait-for install-complete` by hand, for the sink
+// alone (TestOTLPWrappedRunsIntoJaeger has the tracker cut the agent stages
+// from a replayed log).
 func agentRun() *record.Invocation {
 	t0 := time.Date(2025, 3, 4, 8, 0, 0, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
@@ -148,14 +152,13 @@ func TestOTLPTracesIntoJaeger(t *testing.T) {
 	service := "install-metrics-e2e-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	for _, run := range runs {
 		t.Run(run.name, func(t *testing.T) {
+			run.inv.Traceparent = run.traceparent // as the wrapper records it
 			getenv := func(k string) (string, bool) {
 				switch k {
 				case otlp.EnvEndpoint:
 					return otlpURL, true
 				case otlp.EnvServiceName:
 					return service, true
-				case otlp.EnvTraceparent:
-					return run.traceparent, run.traceparent != ""
 				}
 				return "", false
 			}
@@ -173,79 +176,7 @@ func TestOTLPTracesIntoJaeger(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			var parent *otlp.Parent
-			if run.traceparent != "" {
-				p, err := otlp.ParseTraceparent(run.traceparent)
-				if err != nil {
-					t.Fatal(err)
-				}
-				parent = &p
-			}
-			traceID, rootID, _ := otlp.IDs(run.inv, parent)
-			got := waitForSpans(t, queryURL+"/api/traces/"+hex.EncodeToString(traceID[:]), 1+len(run.inv.Stages))
-			spans := got.Data[0].Spans
-
-			type span struct {
-				Name   string
-				Parent string
-				Start  int64
-				Micros int64
-			}
-			var want, have []span
-			wantParent := ""
-			if parent != nil {
-				wantParent = hex.EncodeToString(parent.SpanID[:])
-			}
-			want = append(want, span{run.rootName, wantParent, run.inv.Start.UnixMicro(), run.inv.Wall.Microseconds()})
-			for _, st := range run.inv.Stages {
-				want = append(want, span{string(st.Name), hex.EncodeToString(rootID[:]), st.Start.UnixMicro(), st.Duration().Microseconds()})
-			}
-			byID := map[string]int{}
-			for i, sp := range spans {
-				byID[sp.SpanID] = i
-			}
-			root, ok := byID[hex.EncodeToString(rootID[:])]
-			if !ok {
-				t.Fatalf("no root span %x among %+v", rootID, spans)
-			}
-			order := []int{root}
-			for i := range spans {
-				if i != root {
-					order = append(order, i)
-				}
-			}
-			for _, i := range order {
-				sp := spans[i]
-				p := ""
-				for _, r := range sp.References {
-					if r.RefType == "CHILD_OF" {
-						p = r.SpanID
-					}
-				}
-				have = append(have, span{sp.OperationName, p, sp.StartTime, sp.Duration})
-			}
-			sortSpans := cmp.Transformer("byStart", func(in []span) []span {
-				out := append([]span(nil), in...)
-				for i := 1; i < len(out); i++ { // the root first, then by start: stages do not overlap
-					for j := i; j > 1 && out[j].Start < out[j-1].Start; j-- {
-						out[j], out[j-1] = out[j-1], out[j]
-					}
-				}
-				return out
-			})
-			if diff := cmp.Diff(want, have, sortSpans); diff != "" {
-				t.Errorf("spans mismatch (-want +got):\n%s", diff)
-			}
-			tags := map[string]any{}
-			for _, tag := range spans[root].Tags {
-				tags[tag.Key] = tag.Value
-			}
-			if tags["result"] != run.result || tags["process.exit.code"] != float64(run.inv.ExitCode) {
-				t.Errorf("root tags %v", tags)
-			}
-			if (run.result != "Success") != (tags["error"] == true) {
-				t.Errorf("root error tag %v for result %s", tags["error"], run.result)
-			}
+			_ = checkTrace(t, queryURL, run.inv, run.rootName, run.result)
 		})
 	}
 
@@ -274,4 +205,222 @@ func TestOTLPTracesIntoJaeger(t *testing.T) {
 	if err != nil || len(traces.Data) != len(runs) {
 		t.Fatalf("%d traces of service %s, want %d (one per run): %v", len(traces.Data), service, len(runs), err)
 	}
+}
+
+// checkTrace reads the trace of inv back from Jaeger's query API and
+// compares it with the record: the root span (name, parent from the
+// recorded traceparent, the run's start and wall time), one child per stage
+// with the log's start and duration, the result and exit code tags.
+func checkTrace(t *testing.T, queryURL string, inv *record.Invocation, rootName, result string) jaegerTraces {
+	t.Helper()
+	var parent *otlp.Parent
+	if inv.Traceparent != "" {
+		p, err := otlp.ParseTraceparent(inv.Traceparent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent = &p
+	}
+	traceID, rootID, _ := otlp.IDs(inv, parent)
+	got := waitForSpans(t, queryURL+"/api/traces/"+hex.EncodeToString(traceID[:]), 1+len(inv.Stages))
+	spans := got.Data[0].Spans
+
+	type span struct {
+		Name   string
+		Parent string
+		Start  int64
+		Micros int64
+	}
+	var want, have []span
+	wantParent := ""
+	if parent != nil {
+		wantParent = hex.EncodeToString(parent.SpanID[:])
+	}
+	want = append(want, span{rootName, wantParent, inv.Start.UnixMicro(), inv.Wall.Microseconds()})
+	for _, st := range inv.Stages {
+		want = append(want, span{string(st.Name), hex.EncodeToString(rootID[:]), st.Start.UnixMicro(), st.Duration().Microseconds()})
+	}
+	byID := map[string]int{}
+	for i, sp := range spans {
+		byID[sp.SpanID] = i
+	}
+	root, ok := byID[hex.EncodeToString(rootID[:])]
+	if !ok {
+		t.Fatalf("no root span %x among %+v", rootID, spans)
+	}
+	order := []int{root}
+	for i := range spans {
+		if i != root {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		sp := spans[i]
+		p := ""
+		for _, r := range sp.References {
+			if r.RefType == "CHILD_OF" {
+				p = r.SpanID
+			}
+		}
+		have = append(have, span{sp.OperationName, p, sp.StartTime, sp.Duration})
+	}
+	sortSpans := cmp.Transformer("byStart", func(in []span) []span {
+		out := append([]span(nil), in...)
+		for i := 1; i < len(out); i++ { // the root first, then by start: stages do not overlap
+			for j := i; j > 1 && out[j].Start < out[j-1].Start; j-- {
+				out[j], out[j-1] = out[j-1], out[j]
+			}
+		}
+		return out
+	})
+	if diff := cmp.Diff(want, have, sortSpans); diff != "" {
+		t.Errorf("spans mismatch (-want +got):\n%s", diff)
+	}
+	tags := map[string]any{}
+	for _, tag := range spans[root].Tags {
+		tags[tag.Key] = tag.Value
+	}
+	if tags["result"] != result || tags["process.exit.code"] != float64(inv.ExitCode) {
+		t.Errorf("root tags %v", tags)
+	}
+	if (result != "Success") != (tags["error"] == true) {
+		t.Errorf("root error tag %v for result %s", tags["error"], result)
+	}
+	return got
+}
+
+// wrappedRecord runs install-metrics with --metrics-debug and returns the
+// invocation record it printed, its exit code and its output.
+func wrappedRecord(t *testing.T, im string, env []string, args ...string) (*record.Invocation, int, string) {
+	t.Helper()
+	cmd := exec.Command(im, append([]string{"--metrics-debug"}, args...)...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	_, js, ok := strings.Cut(string(out), "invocation record:\n")
+	if end := strings.Index(js, "\n}\n"); ok && end >= 0 {
+		js = js[:end+2]
+	} else {
+		t.Fatalf("%v: no invocation record in the output:\n%s", args, out)
+	}
+	var inv record.Invocation
+	if err := json.Unmarshal([]byte(js), &inv); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, js)
+	}
+	return &inv, code, string(out)
+}
+
+// TestOTLPWrappedRunsIntoJaeger runs replayed installs through the real
+// install-metrics binary with --metrics-sink otlp+http://... into the real
+// Jaeger v2, `create cluster` and `agent wait-for install-complete` (whose
+// agent stages the tracker cuts), and reads each run's trace back: the
+// spans are the run's record, the parent is the wrapper's TRACEPARENT. A
+// run while the collector is away keeps its trace in the spool; a flush
+// later, from an environment with another TRACEPARENT and another endpoint
+// (plain "otlp" reads it again), delivers it exactly once with the run's
+// parent.
+func TestOTLPWrappedRunsIntoJaeger(t *testing.T) {
+	testenv.Tool(t, "jaeger") // skip (or fail under CI) before building anything
+	im, installer := build(t)
+	otlpURL, queryURL := testenv.StartJaeger(t)
+	service := "install-metrics-wrapped-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	base := append(os.Environ(),
+		"XDG_STATE_HOME="+t.TempDir(), "HOME="+t.TempDir(),
+		"INSTALL_METRICS_INSTALLER="+installer, "OPENSHIFT_INSTALL_REPLAY_SPEED=inf",
+		"INSTALL_METRICS=", "DO_NOT_TRACK=", "INSTALL_METRICS_SINKS=", "TRACEPARENT=",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=",
+		"OTEL_EXPORTER_OTLP_HEADERS=", "OTEL_EXPORTER_OTLP_TRACES_HEADERS=", "OTEL_RESOURCE_ATTRIBUTES=",
+		"OTEL_SERVICE_NAME="+service,
+	)
+	const runParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	sinkFlag := "--metrics-sink=otlp+" + otlpURL
+	for i, r := range []struct {
+		scenario, platform string
+		args               []string
+		traceparent        string
+		code               int
+		rootName, result   string
+	}{
+		{"cluster-success", "aws", []string{"create", "cluster"}, runParent, 0, "openshift-install create cluster", "Success"},
+		{"cluster-bootstrap-failed", "vsphere", []string{"create", "cluster"}, "", 1, "openshift-install create cluster", "BootstrapFailed"},
+		{"agent-install-complete", "", []string{"agent", "wait-for", "install-complete"}, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", 0,
+			"openshift-install agent wait-for/install-complete", "Success"},
+		{"agent-install-complete-bootstrap-failed", "", []string{"agent", "wait-for", "install-complete"}, "", 5,
+			"openshift-install agent wait-for/install-complete", "BootstrapFailed"},
+	} {
+		t.Run(r.scenario, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), fmt.Sprintf("c%d", i))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if r.platform != "" {
+				if err := os.WriteFile(filepath.Join(dir, "install-config.yaml"), fmt.Appendf(nil, installConfig, r.platform), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := append(base[:len(base):len(base)], "OPENSHIFT_INSTALL_REPLAY_SCENARIO="+r.scenario, "TRACEPARENT="+r.traceparent)
+			inv, code, out := wrappedRecord(t, im, env, append([]string{sinkFlag}, append(r.args, "--dir", dir)...)...)
+			if code != r.code {
+				t.Fatalf("exit code %d, want %d\n%s", code, r.code, out)
+			}
+			if strings.Contains(out, "install-metrics: warning") {
+				t.Errorf("the sink failed:\n%s", out)
+			}
+			if inv.Traceparent != r.traceparent {
+				t.Errorf("recorded traceparent %q, want %q", inv.Traceparent, r.traceparent)
+			}
+			if r.args[0] == "agent" {
+				var names []record.StageName
+				for _, st := range inv.Stages {
+					names = append(names, st.Name)
+				}
+				if r.result == "Success" && !cmp.Equal(names, record.AgentStageNames) {
+					t.Errorf("agent stages %v, want %v", names, record.AgentStageNames)
+				}
+			}
+			_ = checkTrace(t, queryURL, inv, r.rootName, r.result)
+		})
+	}
+
+	t.Run("spooled then flushed once", func(t *testing.T) {
+		const spoolParent = "00-a1b2c3d4e5f60718293a4b5c6d7e8f90-1122334455667788-01"
+		state := t.TempDir()
+		dir := filepath.Join(t.TempDir(), "c")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "install-config.yaml"), fmt.Appendf(nil, installConfig, "aws"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		closed := "http://127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+		env := append(base[:len(base):len(base)], "XDG_STATE_HOME="+state, "OPENSHIFT_INSTALL_REPLAY_SCENARIO=cluster-success",
+			"TRACEPARENT="+spoolParent, "OTEL_EXPORTER_OTLP_ENDPOINT="+closed)
+		inv, code, out := wrappedRecord(t, im, env, "--metrics-sink", "otlp", "create", "cluster", "--dir", dir)
+		if code != 0 {
+			t.Fatalf("exit code %d, want the installer's 0\n%s", code, out)
+		}
+		if n := strings.Count(out, "install-metrics: warning"); n != 1 || !strings.Contains(out, "kept in the spool") {
+			t.Fatalf("%d warning lines, want one saying the trace is spooled:\n%s", n, out)
+		}
+		flushEnv := append(base[:len(base):len(base)], "XDG_STATE_HOME="+state,
+			"TRACEPARENT=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "OTEL_EXPORTER_OTLP_ENDPOINT="+otlpURL)
+		for i, want := range []string{"flushed 1 spooled push(es)", "flushed 0 spooled push(es)"} {
+			cmd := exec.Command(im, "--metrics-sink", "otlp", "metrics", "flush")
+			cmd.Env = flushEnv
+			out, err := cmd.CombinedOutput()
+			if err != nil || strings.Contains(string(out), "warning") || strings.TrimSpace(string(out)) != want {
+				t.Fatalf("flush %d: %v, want %q:\n%s", i, err, want, out)
+			}
+		}
+		got := checkTrace(t, queryURL, inv, "openshift-install create cluster", "Success")
+		if n := len(got.Data[0].Spans); n != 1+len(inv.Stages) {
+			t.Errorf("%d spans, want %d: the trace arrived more than once", n, 1+len(inv.Stages))
+		}
+	})
 }
