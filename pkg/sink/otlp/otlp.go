@@ -215,6 +215,8 @@ func (s *Sink) classify(resp *http.Response, data []byte, spans int) error {
 		return &sink.NotDeliveredError{Err: fmt.Errorf("collector answered %d redirecting to %s; redirects are not followed, so headers stay with the host you named: use the final URL", status, httpsink.RedirectHost(resp.Header.Get("Location")))}
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return &sink.NotDeliveredError{Err: fmt.Errorf("collector refused the credentials (%d%s): check %s", status, msg, EnvHeaders)}
+	case status == http.StatusTooManyRequests:
+		return &sink.NotDeliveredError{Err: fmt.Errorf("collector is throttling (429%s)", msg)}
 	case status >= 400 && status < 500:
 		return &sink.NotDeliveredError{Err: fmt.Errorf("collector answered %d%s: check the endpoint (%s)", status, msg, s.endpoint)}
 	case status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:

@@ -131,7 +131,7 @@ func TestSendClassifies(t *testing.T) {
 		{name: "403", status: 403, notDelivered: true, want: "check OTEL_EXPORTER_OTLP_HEADERS"},
 		{name: "404", status: 404, body: []byte("404 page not found"), notDelivered: true, want: "answered 404: 404 page not found: check the endpoint"},
 		{name: "413", status: 413, notDelivered: true, want: "answered 413"},
-		{name: "429", status: 429, notDelivered: true, want: "answered 429"},
+		{name: "429", status: 429, notDelivered: true, want: "collector is throttling (429"},
 		{name: "301", status: 301, header: http.Header{"Location": {"https://elsewhere.example.com/v1/traces?k=" + secret}}, notDelivered: true, want: "redirecting to https://elsewhere.example.com;"},
 		{name: "500", status: 500, body: []byte("boom " + secret), want: "answered 500: boom [REDACTED]; the trace may have been stored"},
 		{name: "501", status: 501, want: "answered 501"},
