@@ -3,8 +3,6 @@ package push
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"path/filepath"
 	"time"
 
@@ -198,16 +196,7 @@ func credentialsAllowed(s SinkURL) bool {
 	if s.Scheme == "https" {
 		return true
 	}
-	u, err := url.Parse(s.Endpoint)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return sink.Loopback(s.Endpoint)
 }
 
 func (c Config) now() time.Time {

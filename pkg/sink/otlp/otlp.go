@@ -96,7 +96,7 @@ func New(u URL, o Options) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("otlp: %w", err)
 	}
-	if len(h) > 0 && !strings.HasPrefix(s.endpoint, "https://") && !httpsink.Loopback(s.endpoint) {
+	if len(h) > 0 && !strings.HasPrefix(s.endpoint, "https://") && !sink.Loopback(s.endpoint) {
 		return nil, fmt.Errorf("otlp: the headers of %s would travel in clear text to %s: use an https endpoint (plain http only to localhost)", EnvHeaders, s.endpoint)
 	}
 	s.headers, s.secrets = h, secrets
@@ -179,7 +179,7 @@ func (s *Sink) Send(ctx context.Context, b sink.Batch) error {
 	defer client.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("preparing the request: %s", httpsink.Redact(err.Error(), s.secrets...))
+		return fmt.Errorf("preparing the request: %s", sink.Redact(err.Error(), s.secrets...))
 	}
 	for k, vs := range s.headers {
 		req.Header[k] = vs
@@ -258,7 +258,7 @@ func (s *Sink) transportError(ctx context.Context, err error, wrote bool) error 
 		return &sink.NotDeliveredError{Err: fmt.Errorf("%s%s", httpsink.NetReason(ctx, err, s.secrets), httpsink.TLSHint(err, "collector", "--metrics-ca-file or "+EnvCertificate))}
 	case errors.Is(ctx.Err(), context.Canceled):
 		return errors.New("sending interrupted after the trace was sent; it may have been stored, so it is not resent")
-	case ctx.Err() != nil || httpsink.IsTimeout(err):
+	case ctx.Err() != nil || sink.IsTimeout(err):
 		return errors.New("no answer before --metrics-timeout ran out, after the trace was sent; it may have been stored, so it is not resent")
 	}
 	return fmt.Errorf("connection failed after the trace was sent (%s); it may have been stored, so it is not resent", httpsink.NetReason(ctx, err, s.secrets))
@@ -329,5 +329,5 @@ func eachField(b []byte, fn func(protowire.Number, protowire.Type, []byte) bool)
 // printable is text with every header value redacted, in one printable
 // line of at most max bytes.
 func (s *Sink) printable(text string, max int) string {
-	return httpsink.OneLine(httpsink.Redact(text, s.secrets...), max)
+	return sink.OneLine(sink.Redact(text, s.secrets...), max)
 }

@@ -80,7 +80,7 @@ func RecordTraceparent(getenv func(string) (string, bool)) (string, error) {
 	}
 	p, err := ParseTraceparent(v)
 	if err != nil {
-		return "", fmt.Errorf("%s ignored (%v): the trace has no parent", EnvTraceparent, err)
+		return "", fmt.Errorf("%s ignored (%w): the trace has no parent", EnvTraceparent, err)
 	}
 	return p.String(), nil
 }

@@ -1,5 +1,5 @@
 // Package httpsink is the HTTP plumbing the sinks that POST share (the OTLP
-// trace sink now; the gateway sink once it moves under pkg/sink): a client
+// trace sink; the gateway sink its messages): a client
 // bounded by the send's deadline that never follows a redirect, knowing
 // whether the request was completely written, and failure messages that
 // never hold a secret.
@@ -16,11 +16,10 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/install-metrics/install-metrics/pkg/sink"
 )
 
 // DefaultTimeout bounds a send whose context has no deadline.
@@ -94,7 +93,7 @@ func TraceWrites(req *http.Request) (*http.Request, func() bool) {
 // NetReason is a transport error without the request URL and without any
 // secret: a timeout or an interruption said plainly, else the cause.
 func NetReason(ctx context.Context, err error, secrets []string) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || IsTimeout(err) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || sink.IsTimeout(err) {
 		return "no connection before --metrics-timeout ran out"
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
@@ -104,13 +103,7 @@ func NetReason(ctx context.Context, err error, secrets []string) string {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return Redact(err.Error(), secrets...)
-}
-
-// IsTimeout reports whether err is a deadline or a network timeout.
-func IsTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return sink.Redact(err.Error(), secrets...)
 }
 
 // TLSHint says what to do about a certificate error ("" for others);
@@ -140,51 +133,4 @@ func RedirectHost(loc string) string {
 		return "another path on the same host"
 	}
 	return u.Scheme + "://" + u.Host
-}
-
-// Loopback reports whether rawURL's host is localhost or a loopback
-// address, where a credential may travel over plain http.
-func Loopback(rawURL string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-// OneLine squeezes s into one printable line of at most max bytes.
-func OneLine(s string, max int) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			space = true
-			continue
-		}
-		if b.Len()+1+utf8.RuneLen(r) > max {
-			return b.String() + "…"
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// Redact replaces every secret in s by "[REDACTED]" (a hostile or
-// misconfigured server may echo a header back in its error message).
-func Redact(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		}
-	}
-	return s
 }
