@@ -21,10 +21,14 @@
 // Trace and span IDs are derived from the record (a SHA-256 of its fields),
 // not drawn at random: a batch sent again from the spool is the same trace
 // with the same span IDs, so a backend can never show one install as two
-// traces. With a TRACEPARENT the trace ID is the parent's and the root span
-// its child; a TRACEPARENT whose sampled flag is off sends nothing, as the
-// SDKs' default parent-based sampler does. A malformed TRACEPARENT is ignored
-// with a debug line and the run gets a trace of its own.
+// traces. The parent is the run's TRACEPARENT, which the wrapper reads when
+// the installer ends and keeps in the invocation record
+// (record.Invocation.Traceparent, see RecordTraceparent): a trace sent later
+// from the spool, by a job with another TRACEPARENT, keeps the run's parent.
+// With a parent the trace ID is the parent's and the root span its child; a
+// parent whose sampled flag is off sends nothing, as the SDKs' default
+// parent-based sampler does. A malformed TRACEPARENT is ignored with a debug
+// line and the run gets a trace of its own.
 //
 // # The environment
 //
