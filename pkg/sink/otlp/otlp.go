@@ -71,7 +71,8 @@ var _ sink.Sink = (*Sink)(nil)
 // The parent comes from each invocation's recorded Traceparent, not from
 // this environment, so that a flush elsewhere keeps the run's parent. It
 // touches neither the network nor any file. An error means the sink cannot
-// be used; a malformed OTEL_RESOURCE_ATTRIBUTES is ignored with a debug
+// be used (it names the variable, never a header's value; the caller names
+// the sink); a malformed OTEL_RESOURCE_ATTRIBUTES is ignored with a debug
 // line, as the specification says.
 func New(u URL, o Options) (*Sink, error) {
 	if o.Getenv == nil {
@@ -87,17 +88,17 @@ func New(u URL, o Options) (*Sink, error) {
 	if s.endpoint == "" {
 		ep, from, err := resolveEndpoint(o.Getenv)
 		if err != nil {
-			return nil, fmt.Errorf("otlp: %w", err)
+			return nil, err
 		}
 		s.endpoint = ep
 		s.debugf("otlp: endpoint %s from %s", ep, from)
 	}
 	h, secrets, err := parseHeaders(o.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("otlp: %w", err)
+		return nil, err
 	}
 	if len(h) > 0 && !strings.HasPrefix(s.endpoint, "https://") && !sink.Loopback(s.endpoint) {
-		return nil, fmt.Errorf("otlp: the headers of %s would travel in clear text to %s: use an https endpoint (plain http only to localhost)", EnvHeaders, s.endpoint)
+		return nil, fmt.Errorf("the headers of %s would travel in clear text to %s: use an https endpoint (plain http only to localhost)", EnvHeaders, s.endpoint)
 	}
 	s.headers, s.secrets = h, secrets
 	var note string
