@@ -219,6 +219,18 @@ func checkSecrets(w *world, outs []outcome) {
 			find(where, []byte(fmt.Sprint(r.Path, r.Header, string(r.Body))))
 		}
 	}
+	for j, c := range w.collectors {
+		for i, r := range c.requests() {
+			where := fmt.Sprintf("request %d to OTLP collector %d", i, j)
+			find(where+" (path)", []byte(r.path))
+			find(where+" (body)", r.body)
+			for k, vs := range r.header {
+				if k != otlpSecretHeader {
+					find(where+" (header "+k+")", []byte(strings.Join(vs, "\n")))
+				}
+			}
+		}
+	}
 	if w.udp != nil {
 		for i, d := range w.udp.datagrams() {
 			find(fmt.Sprintf("StatsD datagram %d", i), d)

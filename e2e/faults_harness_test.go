@@ -38,13 +38,16 @@ const (
 	// symlinkSecret is in a file outside the asset directory that symbolic
 	// links in manifests/ point to: it must never be read.
 	symlinkSecret = "symlink-secret-canary-4242"
+	// otlpHeaderSecret is the value of OTEL_EXPORTER_OTLP_HEADERS in the
+	// OTLP scenarios (sent only as that header to the collector named).
+	otlpHeaderSecret = "otlp-hdr-canary-5d7e"
 )
 
 var (
 	pullSecretAuth = base64.StdEncoding.EncodeToString([]byte(pullSecretUser + ":" + pullSecretPass))
 	basicEncoded   = base64.StdEncoding.EncodeToString([]byte(basicUser + ":" + basicPassword))
 	// allSecrets are searched for after every scenario.
-	allSecrets = []string{pullSecretAuth, pullSecretPass, tokenSecret, basicPassword, basicEncoded, symlinkSecret}
+	allSecrets = []string{pullSecretAuth, pullSecretPass, tokenSecret, basicPassword, basicEncoded, symlinkSecret, otlpHeaderSecret}
 )
 
 // nobody is the unprivileged user the scenarios about file modes run as:
@@ -84,7 +87,7 @@ func successPlan() []step {
 // sinkRef is one sink of a scenario and how to count what reached it.
 type sinkRef struct {
 	url  string // canonical, as install-metrics prints and spools it
-	kind string // textfile, gateway or statsd
+	kind string // textfile, gateway, statsd or otlp
 	// delivered counts the cluster_installation_invocation samples that
 	// arrived.
 	delivered func() int
@@ -109,6 +112,7 @@ type world struct {
 	sinks                                                  []*sinkRef
 	gw                                                     *gatewaytest.Server // the gateway named in the sinks, if any
 	others                                                 []*gatewaytest.Server
+	collectors                                             []*otlpCollector // OTLP sinks, searched for secrets
 	udp                                                    *udpCapture
 	runs                                                   int
 }

@@ -104,6 +104,14 @@ func freeTCPUDPPort(t testing.TB) int {
 // waits until GET readyURL answers 200, and kills it in t.Cleanup.
 func start(t testing.TB, name string, args []string, readyURL string) {
 	t.Helper()
+	startEnv(t, name, args, nil, readyURL)
+}
+
+// startEnv is start with extra environment variables (NAME=value) and
+// further URLs that must answer 200 (or, for tcp://host:port, accept a
+// connection) before the tool counts as ready.
+func startEnv(t testing.TB, name string, args, env []string, readyURL string, alsoReady ...string) {
+	t.Helper()
 	bin := Tool(t, name)
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	logf, err := os.Create(logPath)
@@ -113,6 +121,9 @@ func start(t testing.TB, name string, args []string, readyURL string) {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = t.TempDir()
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	setPdeathsig(cmd)
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()
@@ -137,17 +148,37 @@ func start(t testing.TB, name string, args []string, readyURL string) {
 			t.Fatalf("testenv: %s exited before it was ready (%v):\n%s", name, err, tail(logPath, 30))
 		default:
 		}
-		resp, err := client.Get(readyURL)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if answers(client, readyURL, alsoReady) {
+			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("testenv: %s not ready after %v:\n%s", name, readyTimeout, tail(logPath, 30))
+}
+
+// answers reports whether every URL answers: 200 for http://, a connection
+// for tcp://host:port.
+func answers(client *http.Client, first string, rest []string) bool {
+	for _, u := range append([]string{first}, rest...) {
+		if addr, ok := strings.CutPrefix(u, "tcp://"); ok {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				return false
+			}
+			_ = c.Close()
+			continue
+		}
+		resp, err := client.Get(u)
+		if err != nil {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false
+		}
+	}
+	return true
 }
 
 func tail(path string, n int) string {

@@ -3,8 +3,6 @@ package push
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"path/filepath"
 	"time"
 
@@ -38,6 +36,7 @@ const (
 	GatewaySink  = sink.GatewayKind
 	StatsDSink   = sink.StatsDKind
 	TextfileSink = sink.TextfileKind
+	OTLPSink     = sink.OTLPKind
 )
 
 // ErrBadSink is wrapped by every ParseSink error.
@@ -138,14 +137,23 @@ type Config struct {
 	// none). 0 means: do not wait for the network; gateway and StatsD pushes
 	// go to the spool for a later flush and only the textfile is written.
 	Timeout time.Duration
-	// Auth is how gateway pushes are authenticated.
+	// Auth is how gateway pushes are authenticated (not OTLP: its headers
+	// come from OTEL_EXPORTER_OTLP_HEADERS).
 	Auth Auth
 	// PullSecretToken is the Bearer token for AuthPullSecret (the caller
 	// extracts it from the pull secret; it is kept in memory only).
 	PullSecretToken string
 	// CAFile is a PEM file of extra CA certificates for https sinks
-	// (--metrics-ca-file, INSTALL_METRICS_CA_FILE), added to the system roots.
+	// (--metrics-ca-file, INSTALL_METRICS_CA_FILE), added to the system roots;
+	// for OTLP, OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE when it is empty.
 	CAFile string
+	// Getenv reads the environment (default os.LookupEnv): the OTLP sink's
+	// OTEL_* variables, read again for every send and flush (its headers
+	// are never spooled).
+	Getenv func(string) (string, bool)
+	// Version is install-metrics' version for the traces' instrumentation
+	// scope (default buildinfo.Version()).
+	Version string
 	// StateDir holds the default textfile and the spool (StateDir()).
 	StateDir string
 	// Now is the clock (default time.Now).
@@ -188,16 +196,7 @@ func credentialsAllowed(s SinkURL) bool {
 	if s.Scheme == "https" {
 		return true
 	}
-	u, err := url.Parse(s.Endpoint)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return sink.Loopback(s.Endpoint)
 }
 
 func (c Config) now() time.Time {

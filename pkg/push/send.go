@@ -11,6 +11,7 @@ import (
 	"github.com/install-metrics/install-metrics/pkg/record"
 	"github.com/install-metrics/install-metrics/pkg/sink"
 	"github.com/install-metrics/install-metrics/pkg/sink/gateway"
+	"github.com/install-metrics/install-metrics/pkg/sink/otlp"
 	"github.com/install-metrics/install-metrics/pkg/sink/statsd"
 	"github.com/install-metrics/install-metrics/pkg/sink/textfile"
 	"github.com/install-metrics/install-metrics/pkg/spool"
@@ -66,6 +67,14 @@ func (s *Sender) defaultSink(u SinkURL, note func(error)) sink.Sink {
 		return s.gateway(u, s.dial)
 	case StatsDSink:
 		return statsd.New(u, s.dial)
+	case OTLPSink:
+		o, err := s.otlp(u, s.dial)
+		if err != nil {
+			// Said by Preflight before the run; the batch waits in the
+			// spool for an environment that works.
+			return failing{sink.NotDelivered(err)}
+		}
+		return o
 	default:
 		return textfile.New(u.Path, s.cfg.now, note)
 	}
@@ -75,9 +84,23 @@ func (s *Sender) gateway(u SinkURL, dial sink.DialFunc) *gateway.Gateway {
 	return gateway.New(u, gateway.Options{Auth: s.cfg.Auth, PullSecretToken: s.cfg.PullSecretToken, CAFile: s.cfg.CAFile, Dial: dial})
 }
 
+// otlp builds the OTLP trace sink of u from the environment (read now: a
+// flush uses its own OTEL_EXPORTER_OTLP_HEADERS, never spooled ones).
+func (s *Sender) otlp(u SinkURL, dial sink.DialFunc) (*otlp.Sink, error) {
+	return otlp.New(otlp.URL{Endpoint: u.Endpoint}, otlp.Options{
+		Getenv: s.cfg.Getenv, CAFile: s.cfg.CAFile, Version: s.cfg.Version, Debugf: s.cfg.Debugf, Dial: dial,
+	})
+}
+
+// failing is a sink that could not be built: every Send gives its error.
+type failing struct{ err error }
+
+func (f failing) Send(context.Context, sink.Batch) error { return f.err }
+
 // Preflight checks, without the network, what would make every push fail
 // later: unreadable credential or CA files, a textfile path that is a link or
-// a directory. Call it before starting the installer and print the warnings;
+// a directory, an OTLP environment that cannot be used (a malformed
+// OTEL_EXPORTER_OTLP_ENDPOINT or _HEADERS, headers in clear text). Call it before starting the installer and print the warnings;
 // none of them is fatal.
 func (s *Sender) Preflight() []*Warning {
 	var out []*Warning
@@ -85,6 +108,14 @@ func (s *Sender) Preflight() []*Warning {
 		switch u.Kind {
 		case GatewaySink:
 			if err := s.gateway(u, nil).Preflight(); err != nil {
+				out = append(out, &Warning{Sink: u.String(), Err: err})
+			}
+		case OTLPSink:
+			o, err := s.otlp(u, nil)
+			if err == nil {
+				err = o.Preflight()
+			}
+			if err != nil {
 				out = append(out, &Warning{Sink: u.String(), Err: err})
 			}
 		case TextfileSink:

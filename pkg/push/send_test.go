@@ -138,6 +138,9 @@ func TestParseSink(t *testing.T) {
 		{"file:///var/lib/node_exporter/textfile/install.prom", "file:///var/lib/node_exporter/textfile/install.prom"},
 		{"file://localhost/tmp/x.prom", "file:///tmp/x.prom"},
 		{" file:///tmp/a/../b.prom ", "file:///tmp/b.prom"},
+		{"otlp+http://127.0.0.1:4318", "otlp+http://127.0.0.1:4318/v1/traces"},
+		{"OTLP+HTTPS://Collector.example.com/custom", "otlp+https://collector.example.com/custom"},
+		{" otlp ", "otlp"},
 	} {
 		s, err := ParseSink(tc.in)
 		if err != nil || s.String() != tc.want {
@@ -145,23 +148,26 @@ func TestParseSink(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"":                                       `"": empty sink URL: use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P] or file:///abs/path.prom`,
-		"metrics.example.com":                    `"metrics.example.com": not a URL: use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P] or file:///abs/path.prom`,
-		"ftp://x":                                `"ftp://x": unsupported scheme "ftp": use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P] or file:///abs/path.prom`,
-		"https://user:" + testPassword + "@gw":   `"https://***@gw": credentials in the URL are not accepted (they would end up in logs and the spool): pass them with --metrics-auth`,
-		"https://" + testToken + "@gw/p":         `"https://***@gw/p": credentials in the URL are not accepted (they would end up in logs and the spool): pass them with --metrics-auth`,
-		"https://gw?token=x":                     `"https://gw?token=x": a gateway URL takes no query string (pass credentials with --metrics-auth)`,
-		"https://gw/metrics/job/install-metrics": `"https://gw/metrics/job/install-metrics": give the gateway's base URL: install-metrics adds /metrics/job/install-metrics itself`,
-		"https://gw:99999":                       `"https://gw:99999": port "99999" is not a number from 1 to 65535`,
-		"http://:80":                             `"http://:80": no host: use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P] or file:///abs/path.prom`,
-		"statsd://127.0.0.1":                     `"statsd://127.0.0.1": no port: StatsD has no default port here, use host:port (statsd_exporter listens on 9125)`,
-		"statsd://127.0.0.1:9125?prefix=a:b":     `"statsd://127.0.0.1:9125?prefix=a:b": prefix "a:b" must be dot-separated words of letters, digits and underscores`,
-		"statsd://127.0.0.1:9125?rate=0.5":       `"statsd://127.0.0.1:9125?rate=0.5": unknown query parameter "rate": the only one is prefix=P`,
-		"statsd://127.0.0.1:9125/x":              `"statsd://127.0.0.1:9125/x": a StatsD URL has no path: use statsd://host:port[?prefix=P]`,
-		"file://relative/x.prom":                 `"file://relative/x.prom": a file URL names a local file: file:///abs/path.prom (three slashes)`,
-		"file:///tmp/metrics.txt":                `"file:///tmp/metrics.txt": the textfile must be a file whose name ends in .prom (node_exporter's textfile collector reads only those)`,
-		"file:///tmp/dir/":                       `"file:///tmp/dir/": the textfile must be a file whose name ends in .prom (node_exporter's textfile collector reads only those)`,
-		"https://gw#frag":                        `"https://gw#frag": a sink URL has no #fragment`,
+		"":                                          `"": empty sink URL: use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P], file:///abs/path.prom or otlp+http[s]://host[:port][/path] (traces; plain otlp reads OTEL_EXPORTER_OTLP_ENDPOINT)`,
+		"metrics.example.com":                       `"metrics.example.com": not a URL: use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P], file:///abs/path.prom or otlp+http[s]://host[:port][/path] (traces; plain otlp reads OTEL_EXPORTER_OTLP_ENDPOINT)`,
+		"ftp://x":                                   `"ftp://x": unsupported scheme "ftp": use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P], file:///abs/path.prom or otlp+http[s]://host[:port][/path] (traces; plain otlp reads OTEL_EXPORTER_OTLP_ENDPOINT)`,
+		"https://user:" + testPassword + "@gw":      `"https://***@gw": credentials in the URL are not accepted (they would end up in logs and the spool): pass them with --metrics-auth`,
+		"https://" + testToken + "@gw/p":            `"https://***@gw/p": credentials in the URL are not accepted (they would end up in logs and the spool): pass them with --metrics-auth`,
+		"https://gw?token=x":                        `"https://gw?token=x": a gateway URL takes no query string (pass credentials with --metrics-auth)`,
+		"https://gw/metrics/job/install-metrics":    `"https://gw/metrics/job/install-metrics": give the gateway's base URL: install-metrics adds /metrics/job/install-metrics itself`,
+		"https://gw:99999":                          `"https://gw:99999": port "99999" is not a number from 1 to 65535`,
+		"http://:80":                                `"http://:80": no host: use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P], file:///abs/path.prom or otlp+http[s]://host[:port][/path] (traces; plain otlp reads OTEL_EXPORTER_OTLP_ENDPOINT)`,
+		"statsd://127.0.0.1":                        `"statsd://127.0.0.1": no port: StatsD has no default port here, use host:port (statsd_exporter listens on 9125)`,
+		"statsd://127.0.0.1:9125?prefix=a:b":        `"statsd://127.0.0.1:9125?prefix=a:b": prefix "a:b" must be dot-separated words of letters, digits and underscores`,
+		"statsd://127.0.0.1:9125?rate=0.5":          `"statsd://127.0.0.1:9125?rate=0.5": unknown query parameter "rate": the only one is prefix=P`,
+		"statsd://127.0.0.1:9125/x":                 `"statsd://127.0.0.1:9125/x": a StatsD URL has no path: use statsd://host:port[?prefix=P]`,
+		"file://relative/x.prom":                    `"file://relative/x.prom": a file URL names a local file: file:///abs/path.prom (three slashes)`,
+		"file:///tmp/metrics.txt":                   `"file:///tmp/metrics.txt": the textfile must be a file whose name ends in .prom (node_exporter's textfile collector reads only those)`,
+		"file:///tmp/dir/":                          `"file:///tmp/dir/": the textfile must be a file whose name ends in .prom (node_exporter's textfile collector reads only those)`,
+		"https://gw#frag":                           `"https://gw#frag": a sink URL has no #fragment`,
+		"otlp+http://u:" + testPassword + "@h":      `"otlp+http://***@h": credentials in the URL are not accepted (they would end up in logs and the spool): pass them in OTEL_EXPORTER_OTLP_HEADERS`,
+		"otlp+https://h/v1/traces?key=" + testToken: `"otlp+https://h/v1/traces?…": an OTLP endpoint takes no query string (pass credentials in OTEL_EXPORTER_OTLP_HEADERS)`,
+		"otlp+grpc://h:4317":                        `"otlp+grpc://h:4317": unsupported scheme "otlp+grpc": use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P], file:///abs/path.prom or otlp+http[s]://host[:port][/path] (traces; plain otlp reads OTEL_EXPORTER_OTLP_ENDPOINT)`,
 	} {
 		_, err := ParseSink(in)
 		if err == nil || err.Error() != want || !errors.Is(err, ErrBadSink) {

@@ -134,6 +134,10 @@ type Invocation struct {
 	Modified []string `json:"modified,omitempty"`
 	// CI is true when a CI system was detected from the environment.
 	CI bool `json:"ci"`
+	// Traceparent is the W3C trace context the wrapper ran under (its
+	// TRACEPARENT, validated, in the canonical version 00 form), so that a
+	// trace sent later from the spool keeps its parent; "" for none.
+	Traceparent string `json:"traceparent,omitempty"`
 }
 
 // Stage returns the named stage and whether it was entered.

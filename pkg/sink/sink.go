@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"unicode"
@@ -116,6 +117,21 @@ func CleanPathErr(err error) error {
 
 // SyncDir fsyncs a directory (after a rename into it); errors are ignored.
 func SyncDir(dir string) { _ = fsutil.SyncDir(dir) }
+
+// Loopback reports whether rawURL's host is localhost or a loopback
+// address, where a credential may travel over plain http.
+func Loopback(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
 
 // IsTimeout reports whether err is a deadline or a network timeout.
 func IsTimeout(err error) bool {

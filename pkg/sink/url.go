@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/install-metrics/install-metrics/pkg/sink/internal/otlpurl"
 )
 
 // Job is the job label the gateway adds from the push path
@@ -24,6 +26,7 @@ const (
 	GatewayKind  Kind = iota + 1 // http:// or https://: an aggregation push gateway
 	StatsDKind                   // statsd:// (UDP) or statsd+tcp://
 	TextfileKind                 // file:///abs/path.prom
+	OTLPKind                     // otlp+http://, otlp+https:// or otlp: traces (pkg/sink/otlp)
 )
 
 func (k Kind) String() string {
@@ -34,6 +37,8 @@ func (k Kind) String() string {
 		return "statsd"
 	case TextfileKind:
 		return "textfile"
+	case OTLPKind:
+		return "otlp"
 	}
 	return "unknown"
 }
@@ -43,10 +48,12 @@ func (k Kind) String() string {
 // query strings that could carry one are refused by Parse.
 type URL struct {
 	Kind Kind
-	// Scheme is http, https, statsd, statsd+tcp or file.
+	// Scheme is http, https, statsd, statsd+tcp, file or otlp.
 	Scheme string
 	// Addr is host:port for StatsD; Endpoint the gateway base URL (no
-	// trailing slash); Path the textfile's absolute path.
+	// trailing slash) or the OTLP endpoint (http(s)://host[:port]/path; ""
+	// for plain otlp, resolved from the environment when the sink is built);
+	// Path the textfile's absolute path.
 	Addr     string
 	Endpoint string
 	Path     string
@@ -67,6 +74,8 @@ func (s URL) String() string {
 		return u
 	case TextfileKind:
 		return (&url.URL{Scheme: "file", Path: s.Path}).String()
+	case OTLPKind:
+		return otlpurl.String(s.Endpoint)
 	}
 	return ""
 }
@@ -86,7 +95,7 @@ func (e *URLError) Error() string { return fmt.Sprintf("%q: %s", e.Value, e.Reas
 // Unwrap makes errors.Is(err, ErrBadURL) true.
 func (e *URLError) Unwrap() error { return ErrBadURL }
 
-const sinkForms = "use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P] or file:///abs/path.prom"
+const sinkForms = "use https://host[:port][/prefix], statsd://host:port[?prefix=P], statsd+tcp://host:port[?prefix=P], file:///abs/path.prom or otlp+http[s]://host[:port][/path] (traces; plain otlp reads OTEL_EXPORTER_OTLP_ENDPOINT)"
 
 var prefixRE = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
@@ -101,6 +110,13 @@ func Parse(raw string) (URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return bad("empty sink URL: %s", sinkForms)
+	}
+	if otlpurl.IsURL(raw) {
+		ep, err := otlpurl.Parse(raw)
+		if err != nil {
+			return URL{}, &URLError{Value: otlpurl.Redact(raw), Reason: err.Error()}
+		}
+		return URL{Kind: OTLPKind, Scheme: "otlp", Endpoint: ep}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Opaque != "" {

@@ -19,7 +19,8 @@ const rootLong = `install-metrics runs openshift-install exactly as if you had c
 install went: the installer version, the stages reached and how long each took,
 why it failed, and which generated assets you modified. It writes these as
 Prometheus counters to a local textfile (default) or sends them to an
-aggregation push gateway or a StatsD daemon. A metrics failure never changes
+aggregation push gateway or a StatsD daemon, and each run as a trace over
+OTLP. A metrics failure never changes
 the installer's result: it costs at most one warning line and a bounded delay.
 
 Replace "openshift-install" by "install-metrics" in any command line. Every
@@ -31,6 +32,10 @@ const rootExamples = `  # an install, recorded in the local textfile
   # the same from CI, also pushed to an aggregation gateway
   install-metrics --metrics-sink https://metrics.example.com --metrics-auth token-file:/var/run/secrets/token \
       create cluster --dir c1 --log-level debug
+
+  # each run as a trace (a span per stage) to an OpenTelemetry Collector or Jaeger;
+  # headers from OTEL_EXPORTER_OTLP_HEADERS, the parent span from TRACEPARENT
+  install-metrics --metrics-sink otlp+http://127.0.0.1:4318 create cluster --dir c1
 
   # in CI: a JUnit report with a case per stage (also INSTALL_METRICS_JUNIT)
   install-metrics --metrics-junit "$ARTIFACT_DIR/junit_install.xml" create cluster --dir c1

@@ -16,6 +16,7 @@ import (
 	"github.com/install-metrics/install-metrics/pkg/modification"
 	"github.com/install-metrics/install-metrics/pkg/push"
 	"github.com/install-metrics/install-metrics/pkg/record"
+	"github.com/install-metrics/install-metrics/pkg/sink/otlp"
 	"github.com/install-metrics/install-metrics/pkg/stages"
 	"github.com/install-metrics/install-metrics/pkg/wrap"
 )
@@ -109,6 +110,10 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	}
 
 	inv := e.invocation(ia, status, tracker, snap)
+	var tpErr error
+	if inv.Traceparent, tpErr = otlp.RecordTraceparent(e.Getenv); tpErr != nil {
+		log.Debug(tpErr)
+	}
 	defer e.ciReports(opts, inv, log) // after the send phase, whatever the sinks did (junit.go)
 	if log.IsLevelEnabled(logrus.DebugLevel) {
 		if snap != nil {
@@ -195,6 +200,7 @@ func (e *Env) newSender(opts Options, snap *modification.Snapshot, log *logrus.L
 		Auth:     auth,
 		CAFile:   opts.CAFile,
 		StateDir: stateDir,
+		Getenv:   e.Getenv,
 		Now:      e.Now,
 		Debugf:   log.Debugf,
 	}

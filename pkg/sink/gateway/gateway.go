@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/sink"
+	"github.com/install-metrics/install-metrics/pkg/sink/internal/httpsink"
 )
 
 // defaultTimeout bounds a push whose context has no deadline.
@@ -265,7 +265,7 @@ func (g *Gateway) classify(ctx context.Context, err error, rec *recorder, secret
 	case status == http.StatusBadRequest:
 		return fmt.Errorf("gateway rejected the samples (400%s); they are not resent", msg)
 	case status >= 300 && status < 400:
-		return sink.NotDelivered(fmt.Errorf("gateway answered %d redirecting to %s; redirects are not followed, so credentials stay with the host you named: use the final URL as the sink", status, redirectHost(loc)))
+		return sink.NotDelivered(fmt.Errorf("gateway answered %d redirecting to %s; redirects are not followed, so credentials stay with the host you named: use the final URL as the sink", status, httpsink.RedirectHost(loc)))
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return sink.NotDelivered(fmt.Errorf("gateway refused the credentials (%d%s): check --metrics-auth", status, msg))
 	case status >= 400 && status < 500:
@@ -275,54 +275,12 @@ func (g *Gateway) classify(ctx context.Context, err error, rec *recorder, secret
 	case status != 0:
 		return fmt.Errorf("gateway answered %d%s; the samples may have been counted, so they are not resent", status, msg)
 	case !wrote:
-		return sink.NotDelivered(fmt.Errorf("%s%s", netReason(ctx, err, secrets), tlsHint(err)))
+		return sink.NotDelivered(fmt.Errorf("%s%s", httpsink.NetReason(ctx, err, secrets), httpsink.TLSHint(err, "gateway", "--metrics-ca-file")))
 	case errors.Is(ctx.Err(), context.Canceled):
 		return errors.New("sending interrupted after the samples were sent; they may have been counted, so they are not resent")
 	case ctx.Err() != nil || sink.IsTimeout(err):
 		return errors.New("no answer before --metrics-timeout ran out, after the samples were sent; they may have been counted, so they are not resent")
 	default:
-		return fmt.Errorf("connection failed after the samples were sent (%s); they may have been counted, so they are not resent", netReason(ctx, err, secrets))
+		return fmt.Errorf("connection failed after the samples were sent (%s); they may have been counted, so they are not resent", httpsink.NetReason(ctx, err, secrets))
 	}
-}
-
-// netReason is the transport error without the request URL.
-func netReason(ctx context.Context, err error, secrets []string) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || sink.IsTimeout(err) {
-		return "no connection before --metrics-timeout ran out"
-	}
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return "sending interrupted"
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return sink.Redact(err.Error(), secrets...)
-}
-
-func tlsHint(err error) string {
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &ua):
-		return " (pass the gateway's CA with --metrics-ca-file)"
-	case errors.As(err, &he):
-		return " (the certificate is for another host name)"
-	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return " (the gateway's certificate has expired)"
-	}
-	return ""
-}
-
-// redirectHost shows only where a redirect points, never a query.
-func redirectHost(loc string) string {
-	u, err := url.Parse(loc)
-	if err != nil || loc == "" {
-		return "an unknown location"
-	}
-	if u.Host == "" {
-		return "another path on the same host"
-	}
-	return u.Scheme + "://" + u.Host
 }

@@ -63,7 +63,7 @@ var Defs = []Def{
 	{Name: Installer, Env: InstallerEnv, Kind: String, Arg: "PATH",
 		Help: "installer binary (default: openshift-install on $PATH)"},
 	{Name: "--metrics-sink", EnvVar: "INSTALL_METRICS_SINKS", Kind: List, Arg: "URL",
-		Help: "where samples go, repeatable: https://gateway[/prefix], statsd://host:port, statsd+tcp://host:port, file:///path.prom (default: the local textfile)"},
+		Help: "where samples go, repeatable: https://gateway[/prefix], statsd://host:port, statsd+tcp://host:port, file:///path.prom, otlp+http[s]://collector:4318 or otlp (traces; $OTEL_EXPORTER_OTLP_*) (default: the local textfile)"},
 	{Name: "--metrics-timeout", EnvVar: "INSTALL_METRICS_TIMEOUT", Kind: Duration, Arg: "D",
 		Help: "bound on all sending after the installer exits (default 5s)"},
 	{Name: "--metrics-bucket", EnvVar: "INSTALL_METRICS_BUCKET", Kind: Duration, Arg: "D",

@@ -52,6 +52,11 @@ func (s *Server) WriteCAFile(dir string) (string, error) {
 	return p, os.WriteFile(p, s.caPEM, 0o644)
 }
 
+// Certificates makes a private CA (returned as PEM) and a server certificate
+// it signed as o says, for other test servers (an OTLP collector) that need
+// the same certificate faults.
+func Certificates(o TLSOptions) (caPEM []byte, cert tls.Certificate, err error) { return makeCerts(o) }
+
 func makeCerts(o TLSOptions) ([]byte, tls.Certificate, error) {
 	hosts := o.Hosts
 	if len(hosts) == 0 {
