@@ -456,3 +456,58 @@ func (j *Journal) checkInvocation(inv record.Invocation, provisional bool) error
 	}
 	return nil
 }
+
+// CompleteSending records how the run ended and marks sinks Sending, in
+// one write: Complete and Sending for the send phase's first write, which
+// must be durable before any request goes out.
+func (e *Entry) CompleteSending(inv record.Invocation, sinks ...string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lockFd < 0 {
+		return ErrClosed
+	}
+	if err := e.j.checkInvocation(inv, false); err != nil {
+		return err
+	}
+	next := e.st.clone()
+	for _, k := range next.Sinks {
+		if k.Status != Pending {
+			return fmt.Errorf("recording the run in journal entry %s: %w: sink %s is %s", e.st.ID, ErrTransition, k.URL, k.Status)
+		}
+	}
+	next.Invocation, next.Provisional = inv, false
+	for _, s := range sinks {
+		i := slices.IndexFunc(next.Sinks, func(k Sink) bool { return k.URL == s })
+		if i < 0 {
+			return fmt.Errorf("marking journal entry %s %s: it has no such sink", e.st.ID, Sending)
+		}
+		next.Sinks[i].Status = Sending
+	}
+	return e.write(next)
+}
+
+// Settle marks sinks Done at the end of a send phase. When that leaves no
+// sink to send, the record and its lock file are removed at once, with no
+// write and no fsync, and the entry is closed: should a power loss bring
+// the last record back, its sinks are Sending, which is never resent
+// (except to the textfile, which skips an id it holds). Otherwise it is
+// Done.
+func (e *Entry) Settle(sinks ...string) error {
+	e.mu.Lock()
+	if e.lockFd < 0 {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	all := true
+	for _, k := range e.st.Sinks {
+		if k.Status != Done && !slices.Contains(sinks, k.URL) {
+			all = false
+		}
+	}
+	if all {
+		defer e.mu.Unlock()
+		return e.discard()
+	}
+	e.mu.Unlock()
+	return e.Done(sinks...)
+}
