@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,10 @@ type State struct {
 	Provisional bool
 	Invocation  record.Invocation
 	Sinks       []Sink
+	// Dir is the run's asset directory (absolute; "" when unknown): where
+	// a later flush re-reads the pull secret for --metrics-auth
+	// pull-secret. Never a label, never a secret.
+	Dir string
 }
 
 // Status returns sink's state, or "" when the entry has no such sink.
@@ -73,6 +78,7 @@ type state struct {
 	Provisional bool              `json:"provisional"`
 	Invocation  record.Invocation `json:"invocation"`
 	Sinks       []Sink            `json:"sinks"`
+	Dir         string            `json:"dir,omitempty"`
 }
 
 func (st state) clone() state {
@@ -102,7 +108,7 @@ func (e *Entry) State() State {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := e.st.clone()
-	return State{ID: st.ID, Created: st.Created, Provisional: st.Provisional, Invocation: st.Invocation, Sinks: st.Sinks}
+	return State{ID: st.ID, Created: st.Created, Provisional: st.Provisional, Invocation: st.Invocation, Sinks: st.Sinks, Dir: st.Dir}
 }
 
 // ErrClosed is returned by the methods of a closed entry.
@@ -416,6 +422,9 @@ func (j *Journal) check(st state) string {
 	if len(st.Sinks) == 0 || len(st.Sinks) > maxSinks {
 		return fmt.Sprintf("%d sinks", len(st.Sinks))
 	}
+	if !validDir(st.Dir) {
+		return "an asset directory that is not an absolute path"
+	}
 	for i, k := range st.Sinks {
 		if !j.cfg.ValidSink(k.URL) || slices.ContainsFunc(st.Sinks[:i], func(o Sink) bool { return o.URL == k.URL }) {
 			return fmt.Sprintf("sink %d is not a valid sink URL, or listed twice", i+1)
@@ -510,4 +519,10 @@ func (e *Entry) Settle(sinks ...string) error {
 	}
 	e.mu.Unlock()
 	return e.Done(sinks...)
+}
+
+// validDir accepts "" or an absolute, clean path of at most 4096 bytes
+// without NUL or newline.
+func validDir(d string) bool {
+	return d == "" || (len(d) <= 4096 && filepath.IsAbs(d) && filepath.Clean(d) == d && !strings.ContainsAny(d, "\x00\n"))
 }

@@ -217,8 +217,17 @@ func (j *Journal) checkSinks(sinks []string) error {
 // directory; nothing else waits on the disk. With Config.DeferBeginSync it
 // returns before the fsyncs (see there).
 func (j *Journal) Begin(inv record.Invocation, sinks []string) (*Entry, error) {
+	return j.BeginIn(inv, sinks, "")
+}
+
+// BeginIn is Begin for a run whose asset directory is dir (absolute, or
+// ""): the record keeps it for a later flush to find the pull secret.
+func (j *Journal) BeginIn(inv record.Invocation, sinks []string, dir string) (*Entry, error) {
 	if err := j.checkSinks(sinks); err != nil {
 		return nil, err
+	}
+	if !validDir(dir) {
+		return nil, fmt.Errorf("journal: asset directory %q is not an absolute clean path", dir)
 	}
 	inv.Result, inv.ExitCode = record.Interrupted, -1
 	if err := j.checkInvocation(inv, true); err != nil {
@@ -238,7 +247,7 @@ func (j *Journal) Begin(inv record.Invocation, sinks []string) (*Entry, error) {
 			return nil, err
 		}
 		e := &Entry{j: j, id: id, lockFd: fd}
-		st := state{Version: Version, ID: id, Created: now.UTC(), Provisional: true, Invocation: inv}
+		st := state{Version: Version, ID: id, Created: now.UTC(), Provisional: true, Invocation: inv, Dir: dir}
 		for _, s := range sinks {
 			st.Sinks = append(st.Sinks, Sink{URL: s, Status: Pending})
 		}

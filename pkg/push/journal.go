@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/install-metrics/install-metrics/pkg/journal"
 	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/modification"
 	"github.com/install-metrics/install-metrics/pkg/record"
 	"github.com/install-metrics/install-metrics/pkg/sink"
 )
@@ -36,12 +38,18 @@ func openJournal(cfg Config, warn func(error)) *journal.Journal {
 // background). inv needs only what is known before the start: command,
 // target, OS, platform, CI, start time. On an error the run goes on
 // unjournaled: Send as before.
-func (s *Sender) Begin(inv record.Invocation) (*journal.Entry, error) {
-	urls := make([]string, len(s.cfg.Sinks))
-	for i, u := range s.cfg.Sinks {
-		urls[i] = u.String()
+//
+// dir is the run's asset directory ("" when unknown); the record keeps its
+// absolute path, for a later flush with --metrics-auth pull-secret.
+func (s *Sender) Begin(inv record.Invocation, dir string) (*journal.Entry, error) {
+	if dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		} else {
+			dir = ""
+		}
 	}
-	e, err := s.journal.Begin(inv, urls)
+	e, err := s.journal.BeginIn(inv, urlsOf(s.cfg.Sinks), dir)
 	if err != nil {
 		return nil, fmt.Errorf("the run is not journaled, so a kill before its samples are sent loses them: %w", err)
 	}
@@ -153,6 +161,10 @@ func (s *Sender) sendTakenOver(ctx context.Context, allowed []SinkURL, explicit 
 				}
 			}
 		}
+		es, todo, w := s.forEntry(st, todo)
+		if w != nil {
+			warns = append(warns, w)
+		}
 		if len(todo)+len(done) == 0 {
 			_ = e.Close()
 			continue
@@ -164,7 +176,7 @@ func (s *Sender) sendTakenOver(ctx context.Context, allowed []SinkURL, explicit 
 		}
 		var rep *Report
 		if len(todo) > 0 {
-			rep = s.send(ctx, s.batchOf(st.Invocation, e.ID()), sendOpts{sinks: todo})
+			rep = es.send(ctx, s.batchOf(st.Invocation, e.ID()), sendOpts{sinks: todo})
 			if len(rep.Sent) > 0 {
 				sent++
 			}
@@ -190,4 +202,41 @@ func (s *Sender) Discard(e *journal.Entry) {
 		urls = append(urls, k.URL)
 	}
 	_ = e.Settle(urls...)
+}
+
+// forEntry is the sender for a taken-over record: with --metrics-auth
+// pull-secret and no token of our own, the token is re-read from the
+// record's asset directory now (never stored). When it cannot be found the
+// gateway sinks are left out, the record keeps them, and one warning says
+// why and what to do.
+func (s *Sender) forEntry(st journal.State, todo []SinkURL) (*Sender, []SinkURL, *Warning) {
+	if s.cfg.Auth.Mode != AuthPullSecret || s.cfg.PullSecretToken != "" ||
+		!slices.ContainsFunc(todo, func(u SinkURL) bool { return u.Kind == GatewaySink }) {
+		return s, todo, nil
+	}
+	var tok string
+	if st.Dir != "" {
+		tok, _ = modification.Take(st.Dir, modification.Options{PlatformOnly: true}).PullSecretToken()
+	}
+	if tok == "" {
+		var kept []SinkURL
+		var gw []string
+		for _, u := range todo {
+			if u.Kind == GatewaySink {
+				gw = append(gw, u.String())
+			} else {
+				kept = append(kept, u)
+			}
+		}
+		where := "the record names no asset directory"
+		if st.Dir != "" {
+			where = "no pull secret in " + filepath.Join(st.Dir, "install-config.yaml") + " (the run's asset directory) any more"
+		}
+		return s, kept, &Warning{Sink: strings.Join(gw, ","), Err: fmt.Errorf(
+			"journal record %s kept for later: --metrics-auth pull-secret: %s; pass --metrics-auth token-file:PATH to send it", st.ID, where)}
+	}
+	es := *s
+	es.cfg.PullSecretToken = tok
+	es.newSink = es.defaultSink
+	return &es, todo, nil
 }

@@ -57,7 +57,7 @@ func provisional() record.Invocation {
 func TestSendRunJournaled(t *testing.T) {
 	gw := newGatewayServer(t, gatewaytest.Options{})
 	s := newSender(t, Config{}, "file://"+filepath.Join(t.TempDir(), "m.prom"), gw.URL)
-	e, err := s.Begin(provisional())
+	e, err := s.Begin(provisional(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestFlushSendsProvisionalRecord(t *testing.T) {
 	state := t.TempDir()
 	tf := filepath.Join(state, "m.prom")
 	dead := newSender(t, Config{StateDir: state}, "file://"+tf, gw.URL)
-	e, err := dead.Begin(provisional())
+	e, err := dead.Begin(provisional(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestFlushAfterKillInSendPhase(t *testing.T) {
 	gw := newGatewayServer(t, gatewaytest.Options{})
 	tf := filepath.Join(t.TempDir(), "m.prom")
 	s := newSender(t, Config{}, "file://"+tf, gw.URL)
-	e, err := s.Begin(provisional())
+	e, err := s.Begin(provisional(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,4 +143,42 @@ func TestFlushAfterKillInSendPhase(t *testing.T) {
 	if n := journalLeft(t, s); n != 0 {
 		t.Errorf("%d journal records left", n)
 	}
+}
+
+// `metrics flush --metrics-auth pull-secret` re-reads the token from the
+// record's asset directory; without it the record is kept and one line
+// says why.
+func TestFlushPullSecretFromRecordDir(t *testing.T) {
+	gw := newGatewayServer(t, gatewaytest.Options{BearerToken: testPullSecret})
+	state, assets := t.TempDir(), t.TempDir()
+	tf := filepath.Join(state, "m.prom")
+	dead := newSender(t, Config{StateDir: state}, "file://"+tf, gw.URL)
+	for _, dir := range []string{assets, ""} {
+		e, err := dead.Begin(provisional(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = e.Close()
+	}
+	if err := os.WriteFile(filepath.Join(assets, "install-config.yaml"), []byte(
+		`pullSecret: '{"auths":{"cloud.openshift.com":{"auth":"`+testPullSecret+`"}}}'`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth, err := ParseAuth("pull-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flush := newSender(t, Config{StateDir: state, Auth: auth}, "file://"+tf, gw.URL)
+	rep := flush.Flush(t.Context())
+	if gw.Pushes() != 1 {
+		t.Errorf("the gateway got %d pushes, want the one whose directory holds the pull secret", gw.Pushes())
+	}
+	ws := warnings(rep)
+	if len(ws) != 1 || !strings.Contains(ws[0], "names no asset directory") || !strings.Contains(ws[0], "token-file:PATH") {
+		t.Errorf("warnings %q, want one line saying why the other record waits", ws)
+	}
+	if n := journalLeft(t, flush); n != 1 {
+		t.Errorf("%d journal records left, want 1", n)
+	}
+	assertNoSecrets(t, ws, state)
 }

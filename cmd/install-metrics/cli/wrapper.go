@@ -94,7 +94,7 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	var entry *journal.Entry
 	if sender != nil {
 		var err error
-		entry, err = sender.Begin(e.provisional(ia, snap))
+		entry, err = sender.Begin(e.provisional(ia, snap), ia.Dir)
 		if err != nil {
 			log.Warn(err.Error())
 		}
