@@ -272,6 +272,23 @@ func (e *Entry) write(next state) error {
 // process; the fsyncs add a power loss) and the next write or Close waits
 // for them.
 func (e *Entry) writeSync(next state, deferSync bool) error {
+	if deferSync {
+		return e.writeMode(next, deferredSync)
+	}
+	return e.writeMode(next, fullSync)
+}
+
+// syncMode says when a write's fsyncs run.
+type syncMode int
+
+const (
+	fullSync     syncMode = iota // before the write returns
+	deferredSync                 // in the background; the next write waits
+	noSync                       // never: survives the process, not a power loss
+)
+
+func (e *Entry) writeMode(next state, mode syncMode) error {
+	deferSync := mode != fullSync
 	if err := e.waitSync(); err != nil {
 		return err
 	}
@@ -312,8 +329,14 @@ func (e *Entry) writeSync(next state, deferSync bool) error {
 		}
 		return nil
 	}
-	if !deferSync {
+	switch mode {
+	case fullSync:
 		return sync()
+	case noSync:
+		if err := tmp.Close(); err != nil {
+			return fmt.Errorf("writing journal record %s: %w", path, errnoOf(err))
+		}
+		return nil
 	}
 	done := make(chan error, 1)
 	e.synced = done
@@ -468,8 +491,12 @@ func (j *Journal) checkInvocation(inv record.Invocation, provisional bool) error
 
 // CompleteSending records how the run ended and marks sinks Sending, in
 // one write: Complete and Sending for the send phase's first write, which
-// must be durable before any request goes out.
-func (e *Entry) CompleteSending(inv record.Invocation, sinks ...string) error {
+// must be durable before any request goes out. With durable false it skips
+// the fsyncs: the record survives the death of the process (the rename is
+// done) but not a power loss, after which the provisional record is back;
+// that is enough when every sink marked is idempotent by the entry's id
+// (the textfile), since sending the provisional record again is skipped.
+func (e *Entry) CompleteSending(inv record.Invocation, durable bool, sinks ...string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.lockFd < 0 {
@@ -492,7 +519,10 @@ func (e *Entry) CompleteSending(inv record.Invocation, sinks ...string) error {
 		}
 		next.Sinks[i].Status = Sending
 	}
-	return e.write(next)
+	if durable {
+		return e.write(next)
+	}
+	return e.writeMode(next, noSync)
 }
 
 // Settle marks sinks Done at the end of a send phase. When that leaves no

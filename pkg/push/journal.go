@@ -95,8 +95,11 @@ func (s *Sender) SendRun(ctx context.Context, e *journal.Entry, inv record.Invoc
 		jerr   error
 		marked = make(chan struct{})
 	)
+	// Durable only when a network sink waits for it: the textfile skips
+	// the provisional record a power loss could bring back (same id).
+	durable := slices.ContainsFunc(s.cfg.Sinks, func(u SinkURL) bool { return u.Kind != TextfileSink })
 	go func() {
-		jerr = e.CompleteSending(inv, urlsOf(s.cfg.Sinks)...)
+		jerr = e.CompleteSending(inv, durable, urlsOf(s.cfg.Sinks)...)
 		close(marked)
 	}()
 	gate := func() { once.Do(func() { <-marked }) }

@@ -123,7 +123,7 @@ func TestFlushAfterKillInSendPhase(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := testInv()
-	if err := e.CompleteSending(inv, urlsOf(s.cfg.Sinks)...); err != nil {
+	if err := e.CompleteSending(inv, true, urlsOf(s.cfg.Sinks)...); err != nil {
 		t.Fatal(err)
 	}
 	if err := textfile.New(tf, nil, nil).Send(t.Context(), s.batchOf(inv, e.ID())); err != nil {
