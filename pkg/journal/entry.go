@@ -264,17 +264,6 @@ func (e *Entry) release() {
 // on disk is next). A write first waits for a deferred sync of the one
 // before, so the order of durable states is the order of writes.
 func (e *Entry) write(next state) error {
-	return e.writeSync(next, false)
-}
-
-// writeSync is write; with deferSync the fsyncs run in the background
-// after the rename (the record already survives the death of this
-// process; the fsyncs add a power loss) and the next write or Close waits
-// for them.
-func (e *Entry) writeSync(next state, deferSync bool) error {
-	if deferSync {
-		return e.writeMode(next, deferredSync)
-	}
 	return e.writeMode(next, fullSync)
 }
 
@@ -287,6 +276,10 @@ const (
 	noSync                       // never: survives the process, not a power loss
 )
 
+// writeMode is write with the fsyncs of mode: with deferredSync they run
+// in the background after the rename (the record already survives the
+// death of this process; the fsyncs add a power loss) and the next write
+// or Close waits for them.
 func (e *Entry) writeMode(next state, mode syncMode) error {
 	deferSync := mode != fullSync
 	if err := e.waitSync(); err != nil {

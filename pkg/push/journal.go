@@ -27,15 +27,16 @@ func openJournal(cfg Config, warn func(error)) *journal.Journal {
 			u, err := sink.Parse(raw)
 			return err == nil && u.String() == raw
 		},
-		DeferBeginSync: true,
-		Warn:           warn,
+		SkipBeginSync: true,
+		Warn:          warn,
 	})
 }
 
 // Begin writes the provisional journal record of a run about to start, for
 // every configured sink (see pkg/journal: the record survives the death of
-// this process as soon as Begin returns; its fsyncs finish in the
-// background). inv needs only what is known before the start: command,
+// this process as soon as Begin returns; it is not fsynced, so the
+// installer's start does not wait behind the file system's journal: a
+// power loss during the run loses it, as before the journal). inv needs only what is known before the start: command,
 // target, OS, platform, CI, start time. On an error the run goes on
 // unjournaled: Send as before.
 //
