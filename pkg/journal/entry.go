@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,10 @@ type State struct {
 	Provisional bool
 	Invocation  record.Invocation
 	Sinks       []Sink
+	// Dir is the run's asset directory (absolute; "" when unknown): where
+	// a later flush re-reads the pull secret for --metrics-auth
+	// pull-secret. Never a label, never a secret.
+	Dir string
 }
 
 // Status returns sink's state, or "" when the entry has no such sink.
@@ -74,6 +79,7 @@ type state struct {
 	Provisional bool              `json:"provisional"`
 	Invocation  record.Invocation `json:"invocation"`
 	Sinks       []Sink            `json:"sinks"`
+	Dir         string            `json:"dir,omitempty"`
 }
 
 func (st state) clone() state {
@@ -103,7 +109,7 @@ func (e *Entry) State() State {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := e.st.clone()
-	return State{ID: st.ID, Created: st.Created, Provisional: st.Provisional, Invocation: st.Invocation, Sinks: st.Sinks}
+	return State{ID: st.ID, Created: st.Created, Provisional: st.Provisional, Invocation: st.Invocation, Sinks: st.Sinks, Dir: st.Dir}
 }
 
 // ErrClosed is returned by the methods of a closed entry.
@@ -259,14 +265,24 @@ func (e *Entry) release() {
 // on disk is next). A write first waits for a deferred sync of the one
 // before, so the order of durable states is the order of writes.
 func (e *Entry) write(next state) error {
-	return e.writeSync(next, false)
+	return e.writeMode(next, fullSync)
 }
 
-// writeSync is write; with deferSync the fsyncs run in the background
-// after the rename (the record already survives the death of this
-// process; the fsyncs add a power loss) and the next write or Close waits
-// for them.
-func (e *Entry) writeSync(next state, deferSync bool) error {
+// syncMode says when a write's fsyncs run.
+type syncMode int
+
+const (
+	fullSync     syncMode = iota // before the write returns
+	deferredSync                 // in the background; the next write waits
+	noSync                       // never: survives the process, not a power loss
+)
+
+// writeMode is write with the fsyncs of mode: with deferredSync they run
+// in the background after the rename (the record already survives the
+// death of this process; the fsyncs add a power loss) and the next write
+// or Close waits for them.
+func (e *Entry) writeMode(next state, mode syncMode) error {
+	deferSync := mode != fullSync
 	if err := e.waitSync(); err != nil {
 		return err
 	}
@@ -307,8 +323,14 @@ func (e *Entry) writeSync(next state, deferSync bool) error {
 		}
 		return nil
 	}
-	if !deferSync {
+	switch mode {
+	case fullSync:
 		return sync()
+	case noSync:
+		if err := tmp.Close(); err != nil {
+			return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(err))
+		}
+		return nil
 	}
 	done := make(chan error, 1)
 	e.synced = done
@@ -417,6 +439,9 @@ func (j *Journal) check(st state) string {
 	if len(st.Sinks) == 0 || len(st.Sinks) > maxSinks {
 		return fmt.Sprintf("%d sinks", len(st.Sinks))
 	}
+	if !validDir(st.Dir) {
+		return "an asset directory that is not an absolute path"
+	}
 	for i, k := range st.Sinks {
 		if !j.cfg.ValidSink(k.URL) || slices.ContainsFunc(st.Sinks[:i], func(o Sink) bool { return o.URL == k.URL }) {
 			return fmt.Sprintf("sink %d is not a valid sink URL, or listed twice", i+1)
@@ -456,4 +481,72 @@ func (j *Journal) checkInvocation(inv record.Invocation, provisional bool) error
 		}
 	}
 	return nil
+}
+
+// CompleteSending records how the run ended and marks sinks Sending, in
+// one write: Complete and Sending for the send phase's first write, which
+// must be durable before any request goes out. With durable false it skips
+// the fsyncs: the record survives the death of the process (the rename is
+// done) but not a power loss, after which the provisional record is back;
+// that is enough when every sink marked is idempotent by the entry's id
+// (the textfile), since sending the provisional record again is skipped.
+func (e *Entry) CompleteSending(inv record.Invocation, durable bool, sinks ...string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lockFd < 0 {
+		return ErrClosed
+	}
+	if err := e.j.checkInvocation(inv, false); err != nil {
+		return err
+	}
+	next := e.st.clone()
+	for _, k := range next.Sinks {
+		if k.Status != Pending {
+			return fmt.Errorf("recording the run in journal entry %s: %w: sink %s is %s", e.st.ID, ErrTransition, k.URL, k.Status)
+		}
+	}
+	next.Invocation, next.Provisional = inv, false
+	for _, s := range sinks {
+		i := slices.IndexFunc(next.Sinks, func(k Sink) bool { return k.URL == s })
+		if i < 0 {
+			return fmt.Errorf("marking journal entry %s %s: it has no such sink", e.st.ID, Sending)
+		}
+		next.Sinks[i].Status = Sending
+	}
+	if durable {
+		return e.write(next)
+	}
+	return e.writeMode(next, noSync)
+}
+
+// Settle marks sinks Done at the end of a send phase. When that leaves no
+// sink to send, the record and its lock file are removed at once, with no
+// write and no fsync, and the entry is closed: should a power loss bring
+// the last record back, its sinks are Sending, which is never resent
+// (except to the textfile, which skips an id it holds). Otherwise it is
+// Done.
+func (e *Entry) Settle(sinks ...string) error {
+	e.mu.Lock()
+	if e.lockFd < 0 {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	all := true
+	for _, k := range e.st.Sinks {
+		if k.Status != Done && !slices.Contains(sinks, k.URL) {
+			all = false
+		}
+	}
+	if all {
+		defer e.mu.Unlock()
+		return e.discard()
+	}
+	e.mu.Unlock()
+	return e.Done(sinks...)
+}
+
+// validDir accepts "" or an absolute, clean path of at most 4096 bytes
+// without NUL or newline.
+func validDir(d string) bool {
+	return d == "" || (len(d) <= 4096 && filepath.IsAbs(d) && filepath.Clean(d) == d && !strings.ContainsAny(d, "\x00\n"))
 }

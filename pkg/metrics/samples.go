@@ -228,6 +228,13 @@ func Samples(inv record.Invocation, o SampleOptions) []Sample {
 			}})
 		}
 	}
+	if inv.Wall <= 0 && inv.ExitCode == -1 && inv.Result == record.Interrupted {
+		// An unknown wall time (a provisional journal record, taken over
+		// from a run that died before the installer's end was recorded:
+		// exit code -1, wall 0) gets no observation: a zero would pull
+		// every quantile down.
+		return out
+	}
 	out = append(out, Sample{Name: CommandDurationFamily, Kind: Histogram, Value: seconds(inv.Wall), Labels: []Label{
 		{"command", command},
 		{"target", target},

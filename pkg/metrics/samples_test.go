@@ -225,6 +225,8 @@ func TestSamplesWhichFamilies(t *testing.T) {
 		{record.Invocation{Command: "destroy", Target: "cluster", Result: record.Failed, ExitCode: 1, Stages: timed}, []string{InvocationFamily, CommandDurationFamily}},
 		{record.Invocation{Command: "agent", Target: "wait-for/install-complete", Result: record.Success, Stages: agent}, []string{InvocationFamily, DurationFamily, StageDurationFamily, StageDurationFamily, CommandDurationFamily}},
 		{record.Invocation{}, []string{InvocationFamily, CommandDurationFamily}},
+		// A provisional journal record taken over: the wall time is unknown.
+		{record.Invocation{Command: "create", Target: "cluster", Result: record.Interrupted, ExitCode: -1}, []string{InvocationFamily, DurationFamily}},
 	} {
 		var got []string
 		for _, s := range Samples(tc.inv, SampleOptions{}) {

@@ -34,6 +34,22 @@
 // A Timeout of 0 means "do not wait for the network": network sinks are spooled
 // at once for a later flush, and only the local textfile is written.
 //
+// # The journal
+//
+// [Sender.Begin] writes a run's provisional record to the write-ahead
+// journal (pkg/journal, <state dir>/journal) before the installer starts;
+// [Sender.SendRun] completes it and marks every sink Sending in one durable
+// write before any network request (the textfile, idempotent by the
+// entry's id, does not wait for it), and removes the record, without a
+// write, once the results are in. What provably did not arrive is spooled
+// before the record goes, so a push is in the spool or Pending in the
+// journal, never both. A record whose owner died is taken over by the next
+// run (for the sinks that just took its own batch) or by [Sender.Flush]
+// and sent as it stands: a network sink it says Sending is never resent,
+// the textfile skips an id it already holds. With --metrics-auth
+// pull-secret the token of a taken-over record is re-read from its asset
+// directory.
+//
 // # The local textfile
 //
 // The default sink is the textfile DefaultTextfile(StateDir); see

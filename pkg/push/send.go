@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/install-metrics/install-metrics/pkg/journal"
 	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/record"
 	"github.com/install-metrics/install-metrics/pkg/sink"
@@ -28,8 +29,9 @@ const straggle = 50 * time.Millisecond
 
 // Sender sends samples to the configured sinks. Build it with New.
 type Sender struct {
-	cfg   Config
-	spool *spool.Spool
+	cfg     Config
+	spool   *spool.Spool
+	journal *journal.Journal
 	// newSink builds the Sink for a URL; tests replace it.
 	newSink func(SinkURL, func(error)) sink.Sink
 	// dial connects gateway and StatsD sinks (nil: net.Dialer); tests
@@ -57,6 +59,7 @@ func New(cfg Config) (*Sender, error) {
 		cfg:   cfg,
 		spool: spool.New(SpoolDir(cfg.StateDir), cfg.SpoolLimits, cfg.now),
 	}
+	s.journal = openJournal(cfg, nil)
 	s.newSink = s.defaultSink
 	return s, nil
 }
@@ -147,6 +150,29 @@ func (s *Sender) SendSamples(ctx context.Context, samples []metrics.Sample) *Rep
 // that just took the batch. It returns when done or when the time is up,
 // whatever the network does; failures are warnings in the report.
 func (s *Sender) SendBatch(ctx context.Context, batch sink.Batch) *Report {
+	return s.send(ctx, batch, sendOpts{sinks: s.cfg.Sinks, flush: true})
+}
+
+// sendOpts shape one send.
+type sendOpts struct {
+	// sinks are the sinks to send to.
+	sinks []SinkURL
+	// flush sends the spool to the sinks that took the batch, with the
+	// time left.
+	flush bool
+	// gate, when set, is waited for before any request to a network sink
+	// and before spooling (the journal's Sending write); the textfile,
+	// idempotent by the batch's id, does not wait.
+	gate func()
+	// healthy, when set, receives the sinks that took the batch.
+	healthy *[]SinkURL
+}
+
+func (s *Sender) send(ctx context.Context, batch sink.Batch, o sendOpts) *Report {
+	gate := o.gate
+	if gate == nil {
+		gate = func() {}
+	}
 	rep := &Report{}
 	var (
 		mu    sync.Mutex
@@ -173,10 +199,10 @@ func (s *Sender) SendBatch(ctx context.Context, batch sink.Batch) *Report {
 		err     error
 		elapsed time.Duration
 	}
-	results := make(chan result, len(s.cfg.Sinks))
+	results := make(chan result, len(o.sinks))
 	var direct []SinkURL // spooled without trying: Timeout 0
 	pending := 0
-	for _, u := range s.cfg.Sinks {
+	for _, u := range o.sinks {
 		sctx := netCtx
 		if u.Kind == TextfileSink {
 			sctx = localCtx
@@ -187,6 +213,9 @@ func (s *Sender) SendBatch(ctx context.Context, batch sink.Batch) *Report {
 		pending++
 		go func(u SinkURL, ctx context.Context) {
 			start := time.Now()
+			if u.Kind != TextfileSink {
+				gate()
+			}
 			err := s.newSink(u, note(u)).Send(ctx, batch)
 			results <- result{u, err, time.Since(start)}
 		}(u, sctx)
@@ -211,9 +240,10 @@ func (s *Sender) SendBatch(ctx context.Context, batch sink.Batch) *Report {
 				healthy = append(healthy, r.u)
 				continue
 			}
+			gate()
 			s.handleFailure(rep, r.u, batch, r.err)
 		case <-safety.C:
-			for _, u := range s.cfg.Sinks {
+			for _, u := range o.sinks {
 				if !done[u.String()] && !slicesContains(direct, u) {
 					rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(),
 						Err: errors.New("did not finish before --metrics-timeout ran out; the samples may have arrived, so they are not resent")})
@@ -221,6 +251,9 @@ func (s *Sender) SendBatch(ctx context.Context, batch sink.Batch) *Report {
 			}
 			pending = 0
 		}
+	}
+	if len(direct) > 0 {
+		gate()
 	}
 	for _, u := range direct {
 		if warns, err := s.spool.Add(u.String(), batch); err != nil {
@@ -231,7 +264,10 @@ func (s *Sender) SendBatch(ctx context.Context, batch sink.Batch) *Report {
 		}
 	}
 
-	if len(healthy) > 0 {
+	if o.healthy != nil {
+		*o.healthy = healthy
+	}
+	if len(healthy) > 0 && o.flush {
 		flushCtx := netCtx
 		if s.cfg.Timeout == 0 {
 			flushCtx = localCtx
@@ -306,9 +342,18 @@ func (s *Sender) Flush(ctx context.Context) *Report {
 	n, warns := s.flushSpool(ctx, s.cfg.Sinks, true)
 	rep.Flushed = n
 	rep.Warnings = append(rep.Warnings, warns...)
+	n, warns, jwaiting := s.sendTakenOver(ctx, s.cfg.Sinks, true)
+	rep.Flushed += n
+	rep.Warnings = append(rep.Warnings, warns...)
 	waiting, err := s.waiting()
 	if err != nil {
 		rep.Warnings = append(rep.Warnings, &Warning{Sink: "spool", Err: err})
+	}
+	for k, v := range jwaiting {
+		if waiting == nil {
+			waiting = map[string]int{}
+		}
+		waiting[k] += v
 	}
 	rep.Waiting = waiting
 	for _, sink := range metrics.SortedKeys(waiting) {

@@ -24,6 +24,10 @@ type Batch struct {
 	Samples []metrics.Sample `json:"samples"`
 	// Invocation is the run itself, for per-invocation sinks; may be nil.
 	Invocation *record.Invocation `json:"invocation,omitempty"`
+	// ID is the journal entry's id (pkg/journal), the idempotency key of
+	// sinks that keep one (the textfile skips an id it already applied);
+	// "" for a push without one.
+	ID string `json:"id,omitempty"`
 }
 
 // Sink sends one batch somewhere. It must return by the time ctx is done.

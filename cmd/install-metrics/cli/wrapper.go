@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/install-metrics/install-metrics/cmd/install-metrics/internal/cmdline"
 	"github.com/install-metrics/install-metrics/pkg/installer"
+	"github.com/install-metrics/install-metrics/pkg/journal"
 	"github.com/install-metrics/install-metrics/pkg/modification"
 	"github.com/install-metrics/install-metrics/pkg/push"
 	"github.com/install-metrics/install-metrics/pkg/record"
@@ -84,6 +86,20 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 		}
 	}
 	defer signal.Stop(sigs)
+	late := watchSignals(sigs)
+	defer late.stop()
+
+	// The write-ahead record: a kill from now on leaves the run in the
+	// journal for the next invocation or `metrics flush` (pkg/journal).
+	// Its fsyncs run while the installer starts.
+	var entry *journal.Entry
+	if sender != nil {
+		var err error
+		entry, err = sender.Begin(e.provisional(ia, snap), ia.Dir)
+		if err != nil {
+			log.Warn(err.Error())
+		}
+	}
 
 	tracker := stages.NewTracker(e.Now)
 	if ia.AgentWait() {
@@ -102,9 +118,15 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	stopFollow()
 	followErr := <-followed
 	if runErr != nil {
+		if entry != nil {
+			sender.Discard(entry) // no run: nothing to record
+		}
 		return 0, runErr
 	}
-	drain(sigs) // those were the installer's, forwarded during the run
+	// The signals that came during the run were the installer's (pkg/wrap
+	// forwarded them); one that comes after its exit is ours and stops the
+	// send phase, at once if it is already here.
+	stopSend := late.after(status.End)
 	if followErr != nil {
 		log.Debugf("reading the installer log: %v", followErr)
 	}
@@ -132,13 +154,28 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	defer cancel()
 	go func() {
 		select {
-		case s := <-sigs:
+		case s := <-stopSend:
 			log.Warnf("%v during the send phase: stopping it; what was not sent is kept for `install-metrics metrics flush`", s)
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
-	rep := sender.Send(ctx, inv)
+	if ctx.Err() == nil {
+		select {
+		case s := <-stopSend: // before the send phase: nothing is sent now
+			log.Warnf("%v after the installer ended: not sending; the run is kept for `install-metrics metrics flush`", s)
+			if entry != nil {
+				if err := entry.Complete(inv); err != nil {
+					log.Debugf("journal: %v", err)
+				}
+				_ = entry.Close()
+				return status.ExitCode, nil
+			}
+			cancel()
+		default:
+		}
+	}
+	rep := sender.SendRun(ctx, entry, inv)
 	for _, w := range rep.Warnings {
 		if said.covers(w) {
 			log.Debug(w.Error())
@@ -237,12 +274,80 @@ func (s preflightSaid) covers(w *push.Warning) bool {
 	return ok && w.Spooled && msg == w.Err.Error()
 }
 
-func drain(c chan os.Signal) {
-	for {
-		select {
-		case <-c:
-		default:
-			return
+// provisional is what is known of the run before the installer starts: the
+// journal's first record, sent as it stands (result Interrupted) if the
+// wrapper dies before the installer's end is recorded.
+func (e *Env) provisional(ia installer.Args, snap *modification.Snapshot) record.Invocation {
+	inv := record.Invocation{Command: ia.Command, Target: ia.Target, OS: e.GOOS, Platform: installer.UnknownPlatform,
+		Start: e.Now(), CI: detectCI(e.Getenv)}
+	if snap != nil {
+		inv.Platform = snap.Platform()
+	}
+	return inv
+}
+
+// signalWatch timestamps the signals of our channel, so that those that
+// came after the installer's exit can be told from those forwarded to it.
+type signalWatch struct {
+	mu     sync.Mutex
+	cutoff time.Time
+	armed  bool
+	early  []stampedSignal
+	late   chan os.Signal
+	done   chan struct{}
+}
+
+type stampedSignal struct {
+	sig os.Signal
+	at  time.Time
+}
+
+func watchSignals(c <-chan os.Signal) *signalWatch {
+	w := &signalWatch{late: make(chan os.Signal, 1), done: make(chan struct{})}
+	go func() {
+		for {
+			select {
+			case s := <-c:
+				w.note(s, time.Now())
+			case <-w.done:
+				return
+			}
 		}
+	}()
+	return w
+}
+
+func (w *signalWatch) note(s os.Signal, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case !w.armed && len(w.early) < 16:
+		w.early = append(w.early, stampedSignal{s, at})
+	case w.armed && at.After(w.cutoff):
+		w.deliver(s)
 	}
 }
+
+func (w *signalWatch) deliver(s os.Signal) {
+	select {
+	case w.late <- s:
+	default:
+	}
+}
+
+// after returns a channel that delivers the first signal that came after
+// cutoff (the installer's exit), whether it already came or comes later.
+func (w *signalWatch) after(cutoff time.Time) <-chan os.Signal {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armed, w.cutoff = true, cutoff
+	for _, s := range w.early {
+		if s.at.After(cutoff) {
+			w.deliver(s.sig)
+		}
+	}
+	w.early = nil
+	return w.late
+}
+
+func (w *signalWatch) stop() { close(w.done) }

@@ -95,11 +95,22 @@ func (t *Textfile) Send(ctx context.Context, b sink.Batch) error {
 	case err != nil:
 		return sink.NotDelivered(err)
 	}
+	// The ids of the batches this file already holds: a batch sent again
+	// (a journal record taken over after a kill between this rename and
+	// the journal's Done) is not added twice.
+	applied := appliedIDs(data)
+	if b.ID != "" && validID(b.ID) {
+		if slices.Contains(applied, b.ID) {
+			return nil
+		}
+		applied = keepApplied(append(applied, b.ID))
+	}
+	ids := appliedBlock(applied)
 	// Fast path: a file we wrote, unchanged since (its checksum says so),
 	// that already holds every series: add in place, no parsing.
 	if body, ok := verifiedBody(data); ok {
-		if out, ok := addInPlace(body, mfs); ok {
-			return t.replace(checksumLine(out), out)
+		if out, ok := addInPlace(skipApplied(body), mfs); ok {
+			return t.replace(checksumLine(ids, out), ids, out)
 		}
 	}
 	current, err := parseText(t.path, data)
@@ -121,7 +132,84 @@ func (t *Textfile) Send(ctx context.Context, b sink.Batch) error {
 	if err != nil {
 		return err
 	}
-	return t.replace(checksumLine(out), out)
+	return t.replace(checksumLine(ids, out), ids, out)
+}
+
+// appliedPrefix starts the comment lines, right after the checksum line,
+// that name the batches (journal entry ids) the file holds. The exposition
+// format ignores them; they are inside the checksum and the atomic rename,
+// so the counts and the ids change together.
+const appliedPrefix = "# install-metrics applied "
+
+// MaxApplied is how many applied ids a textfile keeps: the newest by the
+// id's time prefix. A batch is resent only while its journal record is
+// being taken over, moments to days later, far fewer runs than this apart.
+const MaxApplied = 1000
+
+// appliedIDs returns the applied ids at the top of a textfile (after the
+// checksum line, if any). Lines of another shape end the list.
+func appliedIDs(data []byte) []string {
+	var ids []string
+	first := true
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSuffix(line, []byte{'\n'})
+		if first && bytes.HasPrefix(line, []byte(checksumPrefix)) {
+			first = false
+			continue
+		}
+		first = false
+		id, ok := bytes.CutPrefix(line, []byte(appliedPrefix))
+		if !ok || !validID(string(id)) {
+			break
+		}
+		ids = append(ids, string(id))
+	}
+	return ids
+}
+
+// skipApplied returns body after its leading applied-id lines.
+func skipApplied(body []byte) []byte {
+	for bytes.HasPrefix(body, []byte(appliedPrefix)) {
+		i := bytes.IndexByte(body, '\n')
+		if i < 0 {
+			return nil
+		}
+		body = body[i+1:]
+	}
+	return body
+}
+
+// keepApplied sorts ids, drops duplicates and keeps the MaxApplied newest.
+func keepApplied(ids []string) []string {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > MaxApplied {
+		ids = ids[len(ids)-MaxApplied:]
+	}
+	return ids
+}
+
+func appliedBlock(ids []string) []byte {
+	var b []byte
+	for _, id := range ids {
+		b = append(append(append(b, appliedPrefix...), id...), '\n')
+	}
+	return b
+}
+
+// validID accepts the shape of pkg/journal's ids (digits, a dash, hex),
+// at most 64 bytes: an id read from a file or a spool entry goes into a
+// comment line, so nothing else may pass.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // checksumPrefix starts the first line of every textfile we write. The
@@ -141,11 +229,16 @@ const checksumPrefix = "# install-metrics textfile crc32c="
 // MakeTable costs about 0.2 ms there (GODEBUG=inittrace=1).
 var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
-// checksumLine is the first line for body: prefix, 8 hex digits, newline.
-func checksumLine(body []byte) []byte {
+// checksumLine is the first line for a body made of parts: prefix, 8 hex
+// digits, newline.
+func checksumLine(parts ...[]byte) []byte {
+	var sum uint32
+	for _, p := range parts {
+		sum = crc32.Update(sum, castagnoli(), p)
+	}
 	out := make([]byte, 0, len(checksumPrefix)+9)
 	out = append(out, checksumPrefix...)
-	out = fmt.Appendf(out, "%08x", crc32.Checksum(body, castagnoli()))
+	out = fmt.Appendf(out, "%08x", sum)
 	return append(out, '\n')
 }
 
