@@ -283,6 +283,9 @@ func (e *Env) provisional(ia installer.Args, snap *modification.Snapshot) record
 	if snap != nil {
 		inv.Platform = snap.Platform()
 	}
+	// A run killed mid-install is still a child of the CI pipeline's trace
+	// when its record is taken over (a malformed TRACEPARENT is said later).
+	inv.Traceparent, _ = otlp.RecordTraceparent(e.Getenv)
 	return inv
 }
 
