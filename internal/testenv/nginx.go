@@ -103,25 +103,3 @@ func StartNginx(t testing.TB, dir, conf string, port int, caPEM []byte) {
 	}
 	t.Fatalf("testenv: nginx not ready after %v:\n%s", readyTimeout, tail(filepath.Join(dir, "error.log"), 30))
 }
-
-// StartPrometheusConfig starts the real Prometheus with the configuration
-// given (YAML, its scrape targets on 127.0.0.1), its TSDB in t.TempDir(),
-// and returns its base URL (for Query).
-func StartPrometheusConfig(t testing.TB, conf []byte) string {
-	t.Helper()
-	Tool(t, "prometheus")
-	dir := t.TempDir()
-	path := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(path, conf, 0o644); err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	port := FreePort(t)
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	start(t, "prometheus", []string{
-		"--config.file=" + path,
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=127.0.0.1:" + strconv.Itoa(port),
-		"--log.level=warn",
-	}, base+"/-/ready")
-	return base
-}

@@ -221,6 +221,28 @@ func StartPrometheus(t testing.TB, targets ...string) string {
 	return StartPrometheusWithRules(t, nil, targets...)
 }
 
+// StartPrometheusConfig starts the real Prometheus with the configuration
+// given (YAML, its scrape targets on 127.0.0.1), its TSDB in t.TempDir(),
+// and returns its base URL (for Query).
+func StartPrometheusConfig(t testing.TB, conf []byte) string {
+	t.Helper()
+	Tool(t, "prometheus")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(path, conf, 0o644); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	port := FreePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	start(t, "prometheus", []string{
+		"--config.file=" + path,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=127.0.0.1:" + strconv.Itoa(port),
+		"--log.level=warn",
+	}, base+"/-/ready")
+	return base
+}
+
 // StartPrometheusWithRules is StartPrometheus with a rule file (recording
 // rules and alerts, evaluated every second); nil means none.
 func StartPrometheusWithRules(t testing.TB, rules []byte, targets ...string) string {
@@ -248,19 +270,7 @@ func StartPrometheusWithRules(t testing.TB, rules []byte, targets ...string) str
 		}
 		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: {__metrics_path__: %q}\n", u.Host, path)
 	}
-	conf := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	port := FreePort(t)
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	start(t, "prometheus", []string{
-		"--config.file=" + conf,
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=127.0.0.1:" + strconv.Itoa(port),
-		"--log.level=warn",
-	}, base+"/-/ready")
-	return base
+	return StartPrometheusConfig(t, []byte(b.String()))
 }
 
 // ServeTextfile serves the file at path as node_exporter's textfile
