@@ -27,7 +27,10 @@ import (
 // like golang/go's os/exec tests.
 const (
 	helperEnv = "GO_WRAP_HELPER"
-	childEnv  = "GO_WRAP_CHILD" // the wrapper helper's child helper
+	// forwardedEnv names the file where the wrapper helper writes
+	// Status.Forwarded.
+	forwardedEnv = "GO_WRAP_FORWARDED"
+	childEnv     = "GO_WRAP_CHILD" // the wrapper helper's child helper
 	// helperTimeout bounds every helper process: none may outlive a test.
 	helperTimeout = 30 * time.Second
 )
@@ -213,6 +216,11 @@ func helperWrapper(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wrapper:", err)
 		return 102
+	}
+	if f := os.Getenv(forwardedEnv); f != "" {
+		if err := os.WriteFile(f, []byte(strconv.Itoa(st.Forwarded)), 0o600); err != nil {
+			return 103
+		}
 	}
 	return st.ExitCode
 }

@@ -42,6 +42,15 @@ type Status struct {
 	Signal syscall.Signal
 	// Start and End bracket the child's life as seen by Run.
 	Start, End time.Time
+	// Forwarded counts the signals Run caught and passed to the child
+	// while it could still get them (a signal caught after the child was
+	// reaped is not counted). Every caller that also watches our signals
+	// sees them in the same order (os/signal delivers each to every
+	// channel in turn), so the first Forwarded it sees were the
+	// installer's and any after those came after its end: a count, where
+	// comparing a signal's timestamp with End would depend on when each
+	// goroutine happened to run.
+	Forwarded int
 }
 
 // StartError is returned when the child could not be started. Its exit code
@@ -135,25 +144,28 @@ func Run(ctx context.Context, c Command) (Status, error) {
 
 	done := ctx.Done()
 	var ctxErr error
+	fwd := 0
 	for {
 		select {
 		case s := <-sigc:
 			// ErrProcessDone: it is exiting; nobody left to tell.
-			_ = p.Signal(s)
+			if p.Signal(s) == nil {
+				fwd++
+			}
 		case <-done:
 			done = nil
 			ctxErr = ctx.Err()
 			_ = p.Kill()
 		case ev := <-events:
 			if ev.err != nil {
-				return Status{Start: start, End: time.Now()}, fmt.Errorf("waiting for installer: %w", ev.err)
+				return Status{Start: start, End: time.Now(), Forwarded: fwd}, fmt.Errorf("waiting for installer: %w", ev.err)
 			}
 			if ev.status.Stopped() {
 				jobStop(tty, child, ev.status.StopSignal())
 				ack <- struct{}{}
 				continue
 			}
-			st := Status{Start: start, End: time.Now(), ExitCode: ev.status.ExitStatus()}
+			st := Status{Start: start, End: time.Now(), ExitCode: ev.status.ExitStatus(), Forwarded: fwd}
 			if ev.status.Signaled() {
 				st.Signal = ev.status.Signal()
 				st.ExitCode = 128 + int(st.Signal)

@@ -22,6 +22,7 @@ type Status struct {
 	ExitCode   int
 	Signal     syscall.Signal
 	Start, End time.Time
+	Forwarded  int
 }
 
 var errUnsupported = errors.New("running the installer is supported on linux and darwin only")

@@ -54,6 +54,7 @@ func signalLog(t *testing.T, path string) []string {
 type wrapperProc struct {
 	cmd        *exec.Cmd
 	ready, log string
+	forwarded  string // where the helper writes Status.Forwarded
 	stderr     bytes.Buffer
 	cancel     context.CancelFunc
 }
@@ -61,11 +62,11 @@ type wrapperProc struct {
 func startWrapper(t *testing.T) *wrapperProc {
 	t.Helper()
 	dir := t.TempDir()
-	w := &wrapperProc{ready: filepath.Join(dir, "ready"), log: filepath.Join(dir, "signals")}
+	w := &wrapperProc{ready: filepath.Join(dir, "ready"), log: filepath.Join(dir, "signals"), forwarded: filepath.Join(dir, "forwarded")}
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	w.cancel = cancel
 	w.cmd = exec.CommandContext(ctx, self(t), w.ready, w.log)
-	w.cmd.Env = append(helperEnviron("wrapper"), childEnv+"=signals")
+	w.cmd.Env = append(helperEnviron("wrapper"), childEnv+"=signals", forwardedEnv+"="+w.forwarded)
 	w.cmd.Stderr = &w.stderr
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := w.cmd.Start(); err != nil {
@@ -139,6 +140,11 @@ func TestSecondSignalIsForwardedToo(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"SIGTERM", "SIGINT"}, signalLog(t, w.log)); diff != "" {
 		t.Errorf("signals mismatch (-want +got):\n%s", diff)
+	}
+	// What the wrapper's send phase uses to tell the installer's signals
+	// from its own (cmd/install-metrics/cli signalWatch).
+	if got, err := os.ReadFile(w.forwarded); err != nil || string(got) != "2" {
+		t.Errorf("Status.Forwarded = %q (%v), want 2", got, err)
 	}
 }
 

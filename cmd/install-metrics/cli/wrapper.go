@@ -79,7 +79,7 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	// installer ends from killing us before the record is kept.
 	// Signals the user ignored (nohup) stay ignored: Notify would undo that
 	// for the installer too.
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 16) // as deep as pkg/wrap's: both see the same signals
 	for _, s := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
 		if !signal.Ignored(s) {
 			signal.Notify(sigs, s)
@@ -126,7 +126,7 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	// The signals that came during the run were the installer's (pkg/wrap
 	// forwarded them); one that comes after its exit is ours and stops the
 	// send phase, at once if it is already here.
-	stopSend := late.after(status.End)
+	stopSend := late.after(status.Forwarded)
 	if followErr != nil {
 		log.Debugf("reading the installer log: %v", followErr)
 	}
@@ -289,21 +289,22 @@ func (e *Env) provisional(ia installer.Args, snap *modification.Snapshot) record
 	return inv
 }
 
-// signalWatch timestamps the signals of our channel, so that those that
-// came after the installer's exit can be told from those forwarded to it.
+// signalWatch counts the signals of our channel, so that those that came
+// after the installer's exit can be told from those pkg/wrap forwarded to
+// it: both channels see every signal in the same order, so the first
+// wrap.Status.Forwarded ones were the installer's.
 type signalWatch struct {
-	mu     sync.Mutex
-	cutoff time.Time
-	armed  bool
-	early  []stampedSignal
-	late   chan os.Signal
-	done   chan struct{}
+	mu    sync.Mutex
+	skip  int  // signals still to be passed over as the installer's
+	armed bool // skip is known
+	early []os.Signal
+	late  chan os.Signal
+	done  chan struct{}
 }
 
-type stampedSignal struct {
-	sig os.Signal
-	at  time.Time
-}
+// maxEarly bounds the signals kept during the run; os/signal's own
+// buffering drops beyond that anyway.
+const maxEarly = 64
 
 func watchSignals(c <-chan os.Signal) *signalWatch {
 	w := &signalWatch{late: make(chan os.Signal, 1), done: make(chan struct{})}
@@ -311,7 +312,7 @@ func watchSignals(c <-chan os.Signal) *signalWatch {
 		for {
 			select {
 			case s := <-c:
-				w.note(s, time.Now())
+				w.note(s)
 			case <-w.done:
 				return
 			}
@@ -320,13 +321,17 @@ func watchSignals(c <-chan os.Signal) *signalWatch {
 	return w
 }
 
-func (w *signalWatch) note(s os.Signal, at time.Time) {
+func (w *signalWatch) note(s os.Signal) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
-	case !w.armed && len(w.early) < 16:
-		w.early = append(w.early, stampedSignal{s, at})
-	case w.armed && at.After(w.cutoff):
+	case !w.armed:
+		if len(w.early) < maxEarly {
+			w.early = append(w.early, s)
+		}
+	case w.skip > 0:
+		w.skip-- // forwarded to the installer; we saw it late
+	default:
 		w.deliver(s)
 	}
 }
@@ -339,15 +344,18 @@ func (w *signalWatch) deliver(s os.Signal) {
 }
 
 // after returns a channel that delivers the first signal that came after
-// cutoff (the installer's exit), whether it already came or comes later.
-func (w *signalWatch) after(cutoff time.Time) <-chan os.Signal {
+// the installer's end, whether it already came or comes later, given how
+// many pkg/wrap forwarded to the installer.
+func (w *signalWatch) after(forwarded int) <-chan os.Signal {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.armed, w.cutoff = true, cutoff
+	w.armed, w.skip = true, forwarded
 	for _, s := range w.early {
-		if s.at.After(cutoff) {
-			w.deliver(s.sig)
+		if w.skip > 0 {
+			w.skip--
+			continue
 		}
+		w.deliver(s)
 	}
 	w.early = nil
 	return w.late
