@@ -2,7 +2,9 @@ package push
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -75,15 +77,18 @@ func urlsOf(us []SinkURL) []string {
 }
 
 // SendRun is Send for a run journaled by Begin (e nil: Send). The record
-// is completed with inv and every sink marked Sending in one durable write
-// before any request goes out (the textfile, idempotent by the entry's id,
-// does not wait for it); when the results are in, the record is removed
-// (pkg/journal Settle). What provably did not arrive is spooled first, as
-// Send does, so a kill at any instant leaves a push in the spool or in the
-// journal as Pending, never both: a network sink the record says Sending is
-// never resent. With the time left it sends the spool and the records of
-// earlier runs that died (journal TakeOver) to the sinks that just took the
-// batch. It closes e.
+// is completed with inv as the send phase starts (a rename, no fsync: it
+// survives our death at once); each network sink is then marked Sending,
+// durably, once its connection is up and before the first byte of its
+// request (sink.Batch.BeforeWrite), so a kill before that leaves the sink
+// Pending and a later TakeOver sends it, and a kill after it never sends it
+// twice (the gateway sums). The textfile, idempotent by the entry's id,
+// does not wait for the journal. What provably did not arrive is marked
+// Sending and spooled, as Send does, so a push is in the spool or Pending in
+// the journal, never both. When the results are in, the sinks that are done
+// are settled (the record is removed when none is left). With the time left
+// it sends the spool and the records of earlier runs that died (journal
+// TakeOver) to the sinks that just took the batch. It closes e.
 func (s *Sender) SendRun(ctx context.Context, e *journal.Entry, inv record.Invocation) *Report {
 	if e == nil {
 		return s.Send(ctx, inv)
@@ -91,26 +96,20 @@ func (s *Sender) SendRun(ctx context.Context, e *journal.Entry, inv record.Invoc
 	defer e.Close()
 	runCtx, cancel := context.WithTimeout(ctx, max(s.cfg.Timeout, localBudget))
 	defer cancel()
-	var (
-		once   sync.Once
-		jerr   error
-		marked = make(chan struct{})
-	)
-	// Durable only when a network sink waits for it: the textfile skips
-	// the provisional record a power loss could bring back (same id).
-	durable := slices.ContainsFunc(s.cfg.Sinks, func(u SinkURL) bool { return u.Kind != TextfileSink })
-	go func() {
-		jerr = e.CompleteSending(inv, durable, urlsOf(s.cfg.Sinks)...)
-		close(marked)
-	}()
-	gate := func() { once.Do(func() { <-marked }) }
-	var healthy []SinkURL
-	rep := s.send(runCtx, s.batchOf(inv, e.ID()), sendOpts{sinks: s.cfg.Sinks, flush: true, gate: gate, healthy: &healthy})
-	<-marked
-	if jerr != nil {
-		rep.Warnings = append(rep.Warnings, &Warning{Sink: "journal", Err: jerr})
+	g := newWriteGate(e)
+	var local []string
+	for _, u := range s.cfg.Sinks {
+		if u.Kind == TextfileSink {
+			local = append(local, u.String())
+		}
 	}
-	if err := e.Settle(urlsOf(s.cfg.Sinks)...); err != nil {
+	go func() { g.open(e.CompleteSending(inv, false, local...)) }()
+	var healthy, kept []SinkURL
+	rep := s.send(runCtx, s.batchOf(inv, e.ID()), sendOpts{sinks: s.cfg.Sinks, flush: true, gate: g, healthy: &healthy, kept: &kept})
+	if err := g.wait(); err != nil {
+		rep.Warnings = append(rep.Warnings, &Warning{Sink: "journal", Err: err})
+	}
+	if err := e.Settle(urlsOf(without(s.cfg.Sinks, kept))...); err != nil {
 		rep.Warnings = append(rep.Warnings, &Warning{Sink: "journal", Err: err})
 	}
 	if len(healthy) > 0 && runCtx.Err() == nil {
@@ -119,6 +118,83 @@ func (s *Sender) SendRun(ctx context.Context, e *journal.Entry, inv record.Invoc
 		rep.Warnings = append(rep.Warnings, warns...)
 	}
 	return rep
+}
+
+// without is us less drop.
+func without(us, drop []SinkURL) []SinkURL {
+	var out []SinkURL
+	for _, u := range us {
+		if !slicesContains(drop, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// writeGate holds the network sinks of a journaled batch until the record
+// says Sending for them: pass is sink.Batch.BeforeWrite. Once closed (the
+// send phase gave up waiting) no sink passes any more, so one that had not
+// written yet provably sent nothing and stays Pending.
+type writeGate struct {
+	e     *journal.Entry
+	ready chan struct{} // closed when the record is complete
+	err   error         // of completing it; read after ready
+
+	mu     sync.Mutex
+	closed bool
+	passed map[string]bool
+}
+
+func newWriteGate(e *journal.Entry) *writeGate {
+	return &writeGate{e: e, ready: make(chan struct{}), passed: map[string]bool{}}
+}
+
+// open says the record is complete (err nil) or could not be written.
+func (g *writeGate) open(err error) {
+	g.err = err
+	close(g.ready)
+}
+
+// wait waits for open and returns its error.
+func (g *writeGate) wait() error {
+	<-g.ready
+	return g.err
+}
+
+// pass marks sink Sending, durably, and lets it write; an error (the
+// journal cannot be written, the gate is closed) keeps it from writing.
+func (g *writeGate) pass(sink string) error {
+	if err := g.wait(); err != nil {
+		return fmt.Errorf("the journal record could not be completed: %w", err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return errors.New("--metrics-timeout ran out before the connection was up")
+	}
+	if err := g.e.Sending(sink); err != nil {
+		return err
+	}
+	g.passed[sink] = true
+	return nil
+}
+
+// mark marks sink Sending before its push is spooled.
+func (g *writeGate) mark(sink string) error {
+	if err := g.wait(); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.e.Sending(sink)
+}
+
+// close lets no sink pass any more and returns those that did.
+func (g *writeGate) close() map[string]bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+	return maps.Clone(g.passed)
 }
 
 // sendTakenOver takes over the journal records whose owner died or left
@@ -173,14 +249,23 @@ func (s *Sender) sendTakenOver(ctx context.Context, allowed []SinkURL, explicit 
 			_ = e.Close()
 			continue
 		}
-		if err := e.Sending(urlsOf(todo)...); err != nil {
+		var local []string
+		for _, u := range todo {
+			if u.Kind == TextfileSink {
+				local = append(local, u.String())
+			}
+		}
+		if err := e.Sending(local...); err != nil {
 			warns = append(warns, &Warning{Sink: "journal", Err: err})
 			_ = e.Close()
 			continue // unsent: it may be sent while the journal can be written
 		}
 		var rep *Report
+		var kept []SinkURL
 		if len(todo) > 0 {
-			rep = es.send(ctx, s.batchOf(st.Invocation, e.ID()), sendOpts{sinks: todo})
+			g := newWriteGate(e)
+			g.open(nil)
+			rep = es.send(ctx, s.batchOf(st.Invocation, e.ID()), sendOpts{sinks: todo, gate: g, kept: &kept})
 			if len(rep.Sent) > 0 {
 				sent++
 			}
@@ -190,7 +275,7 @@ func (s *Sender) sendTakenOver(ctx context.Context, allowed []SinkURL, explicit 
 				}
 			}
 		}
-		if err := e.Settle(append(done, urlsOf(todo)...)...); err != nil {
+		if err := e.Settle(append(done, urlsOf(without(todo, kept))...)...); err != nil {
 			warns = append(warns, &Warning{Sink: "journal", Err: err})
 		}
 		_ = e.Close()

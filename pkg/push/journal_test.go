@@ -1,11 +1,19 @@
 package push
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/install-metrics/install-metrics/pkg/journal"
 	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/record"
 	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
@@ -181,4 +189,121 @@ func TestFlushPullSecretFromRecordDir(t *testing.T) {
 		t.Errorf("%d journal records left, want 1", n)
 	}
 	assertNoSecrets(t, ws, state)
+}
+
+// onDiskSinks reads the sink states of the sender's only journal record
+// from disk, as a process taking it over after a SIGKILL would.
+func onDiskSinks(t *testing.T, s *Sender) map[string]journal.Status {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(JournalDir(s.cfg.StateDir), "*.json"))
+	if len(paths) != 1 {
+		t.Fatalf("%d journal records, want 1", len(paths))
+	}
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Sinks []journal.Sink `json:"sinks"`
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]journal.Status{}
+	for _, k := range rec.Sinks {
+		out[k.URL] = k.Status
+	}
+	return out
+}
+
+// The at-most-once window of the network sinks (issue 16): while the
+// gateway's connection is not up, the record on disk says Pending, so a
+// kill then leaves the push to be sent later. A connection that fails at
+// the deadline is spooled; one that hangs past it (a dialer ignoring the
+// deadline) is kept Pending in the journal and can no longer write when it
+// comes up. Either way the next flush sends it exactly once. Before, the
+// gateway was marked Sending before dialing: a kill while dialing, or a
+// hang past the deadline, lost the push.
+func TestSendRunMarksSendingOnlyOnceConnected(t *testing.T) {
+	for _, hang := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hang=%v", hang), func(t *testing.T) {
+			gw := newGatewayServer(t, gatewaytest.Options{})
+			state := t.TempDir()
+			s := newSender(t, Config{StateDir: state, Timeout: 200 * time.Millisecond}, gw.URL)
+			dialing, release := make(chan struct{}), make(chan struct{})
+			s.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				close(dialing)
+				if hang {
+					<-release
+					return (&net.Dialer{}).DialContext(context.Background(), network, addr)
+				}
+				<-ctx.Done() // a gateway whose SYN is never answered
+				return nil, ctx.Err()
+			}
+			e, err := s.Begin(provisional(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan *Report)
+			go func() { done <- s.SendRun(t.Context(), e, testInv()) }()
+			<-dialing
+			if st := onDiskSinks(t, s)[gw.URL]; st != journal.Pending {
+				t.Errorf("while dialing the record says %s, want pending (a kill now must leave the push to send)", st)
+			}
+			rep := <-done
+			close(release)
+			kept := len(spoolEntries(t, s))
+			if journalLeft(t, s) > 0 && onDiskSinks(t, s)[gw.URL] == journal.Pending {
+				kept++
+			}
+			if len(rep.Sent) != 0 || kept != 1 {
+				t.Errorf("sent %v; kept %d times (spool %v, journal %d), want once", rep.Sent, kept, spoolEntries(t, s), journalLeft(t, s))
+			}
+			if ws := strings.Join(warnings(rep), "\n"); !strings.Contains(ws, gw.URL) {
+				t.Errorf("want a warning naming the gateway, got:\n%s", ws)
+			}
+			time.Sleep(50 * time.Millisecond) // the released dial reaches BeforeWrite
+			if gw.Pushes() != 0 {
+				t.Fatalf("the hung connection pushed after the send phase gave up")
+			}
+			later := newSender(t, Config{StateDir: state}, gw.URL)
+			if rep := later.Flush(t.Context()); rep.Flushed != 1 {
+				t.Errorf("flush sent %d, want 1; warnings %v", rep.Flushed, warnings(rep))
+			}
+			later.Flush(t.Context())
+			if gw.Pushes() != 1 {
+				t.Errorf("%d pushes, want exactly 1", gw.Pushes())
+			}
+			if n := journalLeft(t, later); n != 0 {
+				t.Errorf("%d journal records left", n)
+			}
+		})
+	}
+}
+
+// Once the connection is up, the record says Sending before the request's
+// first byte: a push that may have arrived is never sent twice.
+func TestSendRunSendingBeforeTheRequest(t *testing.T) {
+	var s *Sender
+	seen := make(chan journal.Status, 1)
+	gw := newGatewayServer(t, gatewaytest.Options{})
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- onDiskSinks(t, s)[gw.URL]
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer proxy.Close()
+	s = newSender(t, Config{}, gw.URL)
+	s.dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, proxy.Listener.Addr().String())
+	}
+	e, err := s.Begin(provisional(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := s.SendRun(t.Context(), e, testInv()); len(rep.Sent) != 1 {
+		t.Fatalf("sent %v, warnings %v", rep.Sent, warnings(rep))
+	}
+	if st := <-seen; st != journal.Sending {
+		t.Errorf("when the request arrived the record said %s, want sending", st)
+	}
 }

@@ -160,19 +160,27 @@ type sendOpts struct {
 	// flush sends the spool to the sinks that took the batch, with the
 	// time left.
 	flush bool
-	// gate, when set, is waited for before any request to a network sink
-	// and before spooling (the journal's Sending write); the textfile,
-	// idempotent by the batch's id, does not wait.
-	gate func()
+	// gate, when set, is the journal record of the batch (journal.go): a
+	// network sink writes only once the record says Sending for it, and a
+	// push that provably did not arrive is marked Sending before it is
+	// spooled, so it is never both in the spool and Pending in the
+	// journal. The textfile, idempotent by the batch's id, never waits.
+	gate *writeGate
 	// healthy, when set, receives the sinks that took the batch.
 	healthy *[]SinkURL
+	// kept, when set, receives the sinks left Pending in the journal
+	// record: not tried, not spooled, for a later TakeOver.
+	kept *[]SinkURL
 }
 
 func (s *Sender) send(ctx context.Context, batch sink.Batch, o sendOpts) *Report {
-	gate := o.gate
-	if gate == nil {
-		gate = func() {}
-	}
+	g := o.gate
+	var kept []SinkURL
+	defer func() {
+		if o.kept != nil {
+			*o.kept = kept
+		}
+	}()
 	rep := &Report{}
 	var (
 		mu    sync.Mutex
@@ -213,10 +221,11 @@ func (s *Sender) send(ctx context.Context, batch sink.Batch, o sendOpts) *Report
 		pending++
 		go func(u SinkURL, ctx context.Context) {
 			start := time.Now()
-			if u.Kind != TextfileSink {
-				gate()
+			b := batch
+			if g != nil && u.Kind != TextfileSink {
+				b.BeforeWrite = func() error { return g.pass(u.String()) }
 			}
-			err := s.newSink(u, note(u)).Send(ctx, batch)
+			err := s.newSink(u, note(u)).Send(ctx, b)
 			results <- result{u, err, time.Since(start)}
 		}(u, sctx)
 	}
@@ -240,22 +249,45 @@ func (s *Sender) send(ctx context.Context, batch sink.Batch, o sendOpts) *Report
 				healthy = append(healthy, r.u)
 				continue
 			}
-			gate()
+			if g != nil && sink.IsNotDelivered(r.err) {
+				if err := g.mark(r.u.String()); err != nil {
+					kept = append(kept, r.u)
+					rep.Warnings = append(rep.Warnings, &Warning{Sink: r.u.String(), Spooled: true, Err: fmt.Errorf("%w; kept in the journal for `install-metrics metrics flush` (%w)", r.err, err)})
+					continue
+				}
+			}
 			s.handleFailure(rep, r.u, batch, r.err)
 		case <-safety.C:
+			// Closing the gate keeps a sink that has not written yet
+			// from writing at all: it stays Pending in the journal.
+			var wrote map[string]bool
+			if g != nil {
+				wrote = g.close()
+			}
 			for _, u := range o.sinks {
-				if !done[u.String()] && !slicesContains(direct, u) {
-					rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(),
-						Err: errors.New("did not finish before --metrics-timeout ran out; the samples may have arrived, so they are not resent")})
+				if done[u.String()] || slicesContains(direct, u) {
+					continue
 				}
+				if g != nil && u.Kind != TextfileSink && !wrote[u.String()] {
+					kept = append(kept, u)
+					rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Spooled: true,
+						Err: errors.New("no connection before --metrics-timeout ran out; the samples were not sent and are kept for `install-metrics metrics flush`")})
+					continue
+				}
+				rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(),
+					Err: errors.New("did not finish before --metrics-timeout ran out; the samples may have arrived, so they are not resent")})
 			}
 			pending = 0
 		}
 	}
-	if len(direct) > 0 {
-		gate()
-	}
 	for _, u := range direct {
+		if g != nil {
+			if err := g.mark(u.String()); err != nil {
+				kept = append(kept, u)
+				rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Spooled: true, Err: fmt.Errorf("--metrics-timeout 0: kept in the journal for `install-metrics metrics flush` (%w)", err)})
+				continue
+			}
+		}
 		if warns, err := s.spool.Add(u.String(), batch); err != nil {
 			rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Err: fmt.Errorf("--metrics-timeout 0: could not keep the samples for later, they are lost: %w", err)})
 		} else {

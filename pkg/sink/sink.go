@@ -28,6 +28,22 @@ type Batch struct {
 	// sinks that keep one (the textfile skips an id it already applied);
 	// "" for a push without one.
 	ID string `json:"id,omitempty"`
+	// BeforeWrite, when set, is called by network sinks once the
+	// connection is up (TLS included) and before the first byte of the
+	// request or datagram is written; an error stops the send, which then
+	// provably did not arrive (a *NotDeliveredError). It is how a
+	// journaled run marks the sink Sending at the last moment: a kill
+	// before it leaves the sink to be sent later, one after it never
+	// sends twice (pkg/journal). Local sinks ignore it.
+	BeforeWrite func() error `json:"-"`
+}
+
+// Ready calls b.BeforeWrite, if any.
+func (b Batch) Ready() error {
+	if b.BeforeWrite == nil {
+		return nil
+	}
+	return b.BeforeWrite()
 }
 
 // Sink sends one batch somewhere. It must return by the time ctx is done.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"os"
 	"strings"
 	"sync"
@@ -82,7 +81,7 @@ func (g *Gateway) Send(ctx context.Context, b sink.Batch) error {
 		return sink.NotDelivered(err)
 	}
 	defer client.CloseIdleConnections()
-	rec := &recorder{doer: client}
+	rec := &recorder{doer: client, before: b.BeforeWrite}
 	hdr := http.Header{"User-Agent": {buildinfo.UserAgent()}}
 	if authz != "" {
 		hdr.Set("Authorization", authz)
@@ -208,30 +207,22 @@ func (g *Gateway) client(ctx context.Context) (*http.Client, error) {
 // say in a typed way: whether the whole request was written, and the status
 // and body of the answer.
 type recorder struct {
-	doer push.HTTPDoer
+	doer   push.HTTPDoer
+	before func() error // sink.Batch.BeforeWrite
 
 	mu       sync.Mutex
 	called   bool
-	wrote    bool
+	writes   *httpsink.Writes
 	status   int
 	body     []byte
 	location string
 }
 
 func (r *recorder) Do(req *http.Request) (*http.Response, error) {
+	req, w := httpsink.TraceWrites(req, r.before)
 	r.mu.Lock()
-	r.called = true
+	r.called, r.writes = true, w
 	r.mu.Unlock()
-	trace := &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				r.mu.Lock()
-				r.wrote = true
-				r.mu.Unlock()
-			}
-		},
-	}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := r.doer.Do(req)
 	if resp != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -251,8 +242,14 @@ func (g *Gateway) classify(ctx context.Context, err error, rec *recorder, secret
 		return nil
 	}
 	rec.mu.Lock()
-	called, wrote, status, body, loc := rec.called, rec.wrote, rec.status, rec.body, rec.location
+	called, writes, status, body, loc := rec.called, rec.writes, rec.status, rec.body, rec.location
 	rec.mu.Unlock()
+	wrote := writes != nil && writes.Wrote()
+	if writes != nil && status == 0 {
+		if r := writes.Refused(); r != nil {
+			return sink.NotDelivered(fmt.Errorf("not sent: %w", r))
+		}
+	}
 	msg := ""
 	if m := sink.OneLine(sink.Redact(string(body), secrets...), 200); m != "" {
 		msg = ": " + m

@@ -187,10 +187,13 @@ func (s *Sink) Send(ctx context.Context, b sink.Batch) error {
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("User-Agent", buildinfo.UserAgent())
-	req, wrote := httpsink.TraceWrites(req)
+	req, w := httpsink.TraceWrites(req, b.BeforeWrite)
 	resp, err := client.Do(req)
 	if err != nil {
-		return s.transportError(ctx, err, wrote())
+		if r := w.Refused(); r != nil {
+			return &sink.NotDeliveredError{Err: fmt.Errorf("not sent: %w", r)}
+		}
+		return s.transportError(ctx, err, w.Wrote())
 	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	_ = resp.Body.Close()

@@ -49,6 +49,9 @@ func (s *StatsD) Send(ctx context.Context, b sink.Batch) error {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
+	if err := b.Ready(); err != nil {
+		return sink.NotDelivered(fmt.Errorf("not sent: %w", err))
+	}
 	if network == "udp" {
 		for _, dgram := range packDatagrams(lines, maxDatagram) {
 			if _, err := conn.Write([]byte(dgram)); err != nil {

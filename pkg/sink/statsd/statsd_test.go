@@ -1,13 +1,17 @@
 package statsd
 
 import (
+	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/metrics/metricstest"
+	"github.com/install-metrics/install-metrics/pkg/sink"
 )
 
 func TestStatsDLines(t *testing.T) {
@@ -45,5 +49,37 @@ func TestPackDatagrams(t *testing.T) {
 	got := packDatagrams(lines, maxDatagram)
 	if len(got) != 3 || len(got[0]) != 1201 || got[1] != lines[2] || got[2] != lines[3] {
 		t.Errorf("packDatagrams gave %d datagrams of sizes %d", len(got), len(got[0]))
+	}
+}
+
+// BeforeWrite runs after the dial and before the first datagram; when it
+// fails nothing is sent and the error is a not-delivered one (the journal
+// keeps the push for later).
+func TestBeforeWrite(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	u, err := sink.Parse("statsd://" + pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := metrics.Samples(metricstest.Invocations()["version"], metrics.SampleOptions{})
+	calls := 0
+	err = New(u, nil).Send(t.Context(), sink.Batch{Samples: samples, BeforeWrite: func() error { calls++; return errors.New("journal full") }})
+	if calls != 1 || !sink.IsNotDelivered(err) || !strings.Contains(err.Error(), "journal full") {
+		t.Errorf("calls %d, err %v; want one call and a not-delivered error", calls, err)
+	}
+	_ = pc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, _, err := pc.ReadFrom(make([]byte, 2048)); err == nil {
+		t.Errorf("a %d-byte datagram was sent after BeforeWrite failed", n)
+	}
+	if err := New(u, nil).Send(t.Context(), sink.Batch{Samples: samples, BeforeWrite: func() error { calls++; return nil }}); err != nil || calls != 2 {
+		t.Errorf("calls %d, err %v", calls, err)
+	}
+	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := pc.ReadFrom(make([]byte, 2048)); err != nil {
+		t.Errorf("no datagram after BeforeWrite passed: %v", err)
 	}
 }

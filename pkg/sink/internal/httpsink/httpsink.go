@@ -16,6 +16,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,18 +77,54 @@ func Client(ctx context.Context, caFile string, dial DialFunc) (*http.Client, er
 	}, nil
 }
 
-// TraceWrites makes req report whether it was completely written: before
-// that, a failure proves the far end got nothing.
-func TraceWrites(req *http.Request) (*http.Request, func() bool) {
-	var wrote atomic.Bool
+// Writes is what TraceWrites learns of one request.
+type Writes struct {
+	wrote   atomic.Bool
+	mu      sync.Mutex
+	refused error
+}
+
+// Wrote reports whether the request was completely written: before that, a
+// failure proves the far end got nothing. A request the hook refused was
+// not written, whatever net/http's trace said of its buffered bytes.
+func (w *Writes) Wrote() bool { return w.wrote.Load() && w.Refused() == nil }
+
+// Refused is the error of the BeforeWrite hook that stopped the request
+// before its first byte, or nil.
+func (w *Writes) Refused() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.refused
+}
+
+// TraceWrites makes req report whether it was completely written, and
+// calls before (when not nil) once the connection is up, TLS handshake and
+// proxy CONNECT included, and before the request's first byte: net/http
+// calls GotConn on the request's goroutine before handing the request to
+// the connection's writer. When before fails, the connection is closed
+// there, so nothing of the request is written, and Refused returns the
+// error. The client must not reuse connections (Client disables
+// keep-alives), so GotConn is always a fresh connection.
+func TraceWrites(req *http.Request, before func() error) (*http.Request, *Writes) {
+	w := &Writes{}
 	trace := &httptrace.ClientTrace{
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
 			if info.Err == nil {
-				wrote.Store(true)
+				w.wrote.Store(true)
 			}
 		},
 	}
-	return req.WithContext(httptrace.WithClientTrace(req.Context(), trace)), wrote.Load
+	if before != nil {
+		trace.GotConn = func(info httptrace.GotConnInfo) {
+			if err := before(); err != nil {
+				w.mu.Lock()
+				w.refused = err
+				w.mu.Unlock()
+				_ = info.Conn.Close()
+			}
+		}
+	}
+	return req.WithContext(httptrace.WithClientTrace(req.Context(), trace)), w
 }
 
 // NetReason is a transport error without the request URL and without any
