@@ -118,8 +118,10 @@ func TestCrashInjection(t *testing.T) {
 				landed["0-1 ms after the installer's exit"]++
 			case d < 3*time.Millisecond:
 				landed["1-3 ms after the installer's exit"]++
+			case d < 10*time.Millisecond:
+				landed["3-10 ms after the installer's exit"]++
 			default:
-				landed[">3 ms after the installer's exit (send phase)"]++
+				landed[">10 ms after the installer's exit (send phase)"]++
 			}
 		}
 	}
@@ -148,6 +150,14 @@ func TestCrashInjection(t *testing.T) {
 	if results["Interrupted"] < midInstall {
 		t.Errorf("%d runs counted Interrupted, fewer than the %d killed before the installer's exit", results["Interrupted"], midInstall)
 	}
+	// How the installer ended is in the journal within one pwrite of its
+	// reaping (pkg/journal Ended), so Interrupted is mostly the runs killed
+	// before the exit or within the 3 ms a loaded machine takes to reap
+	// the installer; the rest is a figure, not a bound (it depends on the
+	// load: 0-3 of 100 at load 8, against 13-28 of 200 without Ended).
+	later := landed["3-10 ms after the installer's exit"] + landed[">10 ms after the installer's exit (send phase)"]
+	t.Logf("Interrupted beyond the runs killed before the exit or within 3 ms after it: %d (of %d killed later)",
+		results["Interrupted"]-midInstall-landed["0-1 ms after the installer's exit"]-landed["1-3 ms after the installer's exit"], later)
 	if gw > done {
 		t.Errorf("the gateway got %d pushes for %d runs: a run counted twice", gw, done)
 	}

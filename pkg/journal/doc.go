@@ -28,5 +28,8 @@
 //
 // A provisional record (Begin, before Complete) has Result Interrupted and
 // ExitCode -1, since no exit code is known; the metrics layer maps it to
-// return="other".
+// return="other". Between the installer's exit and Complete (the log's tail
+// is still being read) Entry.Ended notes how the installer ended in the
+// entry's lock file with one pwrite, no rename: a record taken over while
+// still provisional is sent with that exit code, result and wall time.
 package journal

@@ -494,6 +494,13 @@ func (t *takeover) take(id string) (*Entry, error) {
 		e.release()
 		return nil, err
 	}
+	if st.Provisional {
+		// Killed between the installer's exit and Complete: what Ended
+		// noted in the lock file says how the installer ended.
+		if end, ok := readEnding(fd); ok {
+			st = applyEnding(st, end)
+		}
+	}
 	e.st = st
 	if len(e.left()) == 0 {
 		t.removed++

@@ -115,7 +115,19 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 	}
 
 	status, runErr := wrap.Run(context.Background(), cmd)
-	stopFollow()
+	stopFollow() // it reads the log's last lines meanwhile
+	// How the installer ended goes into the journal at once, with one
+	// small write (pkg/journal Ended): a kill from here on leaves the run
+	// with its exit code and the result that code alone gives, not
+	// Interrupted, while the follower reads the log's last lines.
+	if entry != nil && runErr == nil {
+		if err := entry.Ended(e.ending(ia, status)); err != nil {
+			log.Debugf("journal: %v", err)
+		}
+		if testHookReaped != nil {
+			testHookReaped()
+		}
+	}
 	followErr := <-followed
 	if runErr != nil {
 		if entry != nil {
@@ -213,6 +225,27 @@ func (e *Env) invocation(ia installer.Args, st wrap.Status, tr *stages.Tracker, 
 		}
 	}
 	return inv
+}
+
+// testHookReaped, when set by a test, runs right after the installer's
+// end is noted in the journal.
+var testHookReaped func()
+
+// ending is how the installer ended as known the moment it is reaped,
+// before its log's last lines are read: the exit code, the wall time and
+// the result the exit code alone gives (as for a log without an installer
+// line).
+func (e *Env) ending(ia installer.Args, st wrap.Status) journal.Ending {
+	tr := stages.NewTracker(e.Now)
+	if ia.AgentWait() {
+		tr.AgentWait()
+	}
+	sum := tr.Summary(stages.Exit{Code: st.ExitCode, Known: true, Signaled: st.Signal != 0})
+	end := journal.Ending{ExitCode: st.ExitCode, Result: sum.Result, Wall: st.End.Sub(st.Start)}
+	if st.Signal != 0 {
+		end.Signal = st.Signal.String()
+	}
+	return end
 }
 
 // newSender validates the metrics flags into a push.Sender.

@@ -1,0 +1,88 @@
+package journal
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/install-metrics/install-metrics/pkg/record"
+)
+
+// A record taken over while still provisional, after Ended, is the run
+// as the installer ended it (exit code, result, wall time), not
+// Interrupted; without Ended, or with a torn or foreign line, it stays
+// Interrupted with exit code -1.
+func TestTakeOverAfterEnded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		write   func(t *testing.T, e *Entry, lock string)
+		want    record.Result
+		wantRC  int
+		wantSig string
+	}{
+		{name: "ended", want: record.Failed, wantRC: 3, write: func(t *testing.T, e *Entry, _ string) {
+			if err := e.Ended(Ending{ExitCode: 3, Result: record.Failed, Wall: 90 * time.Second}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "killed by a signal", want: record.Interrupted, wantRC: 143, wantSig: "terminated", write: func(t *testing.T, e *Entry, _ string) {
+			if err := e.Ended(Ending{ExitCode: 143, Result: record.Interrupted, Wall: time.Second, Signal: "terminated"}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "not ended", want: record.Interrupted, wantRC: -1, write: func(*testing.T, *Entry, string) {}},
+		{name: "torn", want: record.Interrupted, wantRC: -1, write: func(t *testing.T, e *Entry, lock string) {
+			if err := e.Ended(Ending{ExitCode: 0, Result: record.Success, Wall: time.Second}); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(lock)
+			data[len(data)/2] ^= 1
+			if err := os.WriteFile(lock, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "foreign", want: record.Interrupted, wantRC: -1, write: func(t *testing.T, _ *Entry, lock string) {
+			if err := os.WriteFile(lock, []byte("ended 00000000 {\"exit\":0,\"result\":\"Success\"}\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := Open(t.TempDir(), Config{})
+			e, err := j.Begin(record.Invocation{Command: "create", Target: "cluster", OS: "linux", Platform: "aws"}, []string{"file:///tmp/m.prom"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.write(t, e, j.lockPath(e.ID()))
+			e.release() // as a SIGKILL leaves it
+			taken, err := j.TakeOver(t.Context())
+			if err != nil || len(taken) != 1 {
+				t.Fatalf("took %d records: %v", len(taken), err)
+			}
+			defer taken[0].Close()
+			st := taken[0].State()
+			inv := st.Invocation
+			if inv.Result != tc.want || inv.ExitCode != tc.wantRC || inv.Signal != tc.wantSig || st.Provisional != (tc.wantRC < 0) {
+				t.Errorf("result %s, exit %d, signal %q, provisional %v; want %s, %d, %q", inv.Result, inv.ExitCode, inv.Signal, st.Provisional, tc.want, tc.wantRC, tc.wantSig)
+			}
+			if tc.wantRC == 3 && inv.Wall != 90*time.Second {
+				t.Errorf("wall %v, want 90s", inv.Wall)
+			}
+		})
+	}
+}
+
+// Ended refuses values outside the closed sets.
+func TestEndedChecks(t *testing.T) {
+	j := Open(t.TempDir(), Config{})
+	e, err := j.Begin(record.Invocation{Command: "create", Target: "cluster"}, []string{"file:///tmp/m.prom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, bad := range []Ending{{ExitCode: 256, Result: record.Success}, {Result: "Weird"}, {Result: record.Success, Wall: -1}, {Result: record.Success, Signal: "KILL\n"}} {
+		if err := e.Ended(bad); err == nil {
+			t.Errorf("Ended(%+v) = nil", bad)
+		}
+	}
+}
