@@ -97,8 +97,18 @@ type Entry struct {
 	mu     sync.Mutex
 	st     state
 	lockFd int // -1 once closed
-	// synced delivers the result of a deferred sync (DeferBeginSync).
+	// synced delivers the result of a deferred sync (DeferBeginSync,
+	// BeginSyncDelay).
 	synced chan error
+	// delayed is a sync waiting for Config.BeginSyncDelay.
+	delayed *delayedFsync
+}
+
+// delayedFsync is Begin's fsyncs, due after Config.BeginSyncDelay.
+type delayedFsync struct {
+	timer *time.Timer
+	sync  func() error // closes the file
+	file  *os.File
 }
 
 // ID is the entry's id.
@@ -246,6 +256,7 @@ func (e *Entry) discard() error {
 // drop removes the lock file (we hold it, so no one else can be using it)
 // and releases the lock.
 func (e *Entry) drop() {
+	_ = e.waitSync(true) // the record is gone: nothing to make durable
 	_ = os.Remove(e.j.lockPath(e.id))
 	e.release()
 }
@@ -274,6 +285,7 @@ type syncMode int
 const (
 	fullSync     syncMode = iota // before the write returns
 	deferredSync                 // in the background; the next write waits
+	delayedSync                  // in the background after Config.BeginSyncDelay, unless the next write comes first
 	noSync                       // never: survives the process, not a power loss
 )
 
@@ -283,7 +295,7 @@ const (
 // or Close waits for them.
 func (e *Entry) writeMode(next state, mode syncMode) error {
 	deferSync := mode != fullSync
-	if err := e.waitSync(); err != nil {
+	if err := e.waitSync(true); err != nil {
 		return err
 	}
 	next.Seq = e.st.Seq + 1
@@ -334,22 +346,40 @@ func (e *Entry) writeMode(next state, mode syncMode) error {
 	}
 	done := make(chan error, 1)
 	e.synced = done
+	if mode == delayedSync {
+		e.delayed = &delayedFsync{timer: time.AfterFunc(e.j.cfg.BeginSyncDelay, func() { done <- sync() }), sync: sync, file: tmp}
+		return nil
+	}
 	go func() { done <- sync() }()
 	return nil
 }
 
-// waitSync waits for a deferred sync and returns its error once.
-func (e *Entry) waitSync() error {
+// waitSync waits for a deferred sync and returns its error once. A
+// delayed sync not yet due is dropped when supersede is true (a newer
+// record, or none, replaces the one it was for), else run now.
+func (e *Entry) waitSync(supersede ...bool) error {
 	if e.synced == nil {
 		return nil
+	}
+	if d := e.delayed; d != nil {
+		e.delayed = nil
+		if d.timer.Stop() {
+			e.synced = nil
+			if len(supersede) > 0 && supersede[0] {
+				_ = d.file.Close()
+				return nil
+			}
+			return d.sync()
+		}
 	}
 	err := <-e.synced
 	e.synced = nil
 	return err
 }
 
-// Synced waits until the record Begin wrote is durable (with
-// Config.DeferBeginSync; at once otherwise) and says whether it is.
+// Synced makes sure the record Begin wrote is durable (with
+// Config.DeferBeginSync it waits for the fsyncs; with BeginSyncDelay it
+// runs them now if they are not due yet) and says whether it is.
 func (e *Entry) Synced() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

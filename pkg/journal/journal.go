@@ -101,6 +101,15 @@ type Config struct {
 	// 2-3 ms on a loaded machine (docs/benchmarks.md): the installer's
 	// own first file writes wait behind the file system's journal commit.
 	SkipBeginSync bool
+	// BeginSyncDelay, when positive, makes Begin return after the rename
+	// and fsync the record and the directory that long after, in the
+	// background, unless the entry's next write or Close comes first (a
+	// run that ended by then has a newer record to make durable, or none
+	// to keep). The record survives the death of the process at once and
+	// a power loss once the delay has passed; the installer's start and
+	// its first file writes never wait behind the fsyncs (the cost of
+	// DeferBeginSync), and a run shorter than the delay pays nothing.
+	BeginSyncDelay time.Duration
 	// Warn receives what TakeOver dropped or moved aside, one error per
 	// kind of problem and call.
 	Warn func(error)
@@ -265,6 +274,8 @@ func (j *Journal) BeginIn(inv record.Invocation, sinks []string, dir string) (*E
 		switch {
 		case j.cfg.SkipBeginSync:
 			mode = noSync
+		case j.cfg.BeginSyncDelay > 0:
+			mode = delayedSync
 		case j.cfg.DeferBeginSync:
 			mode = deferredSync
 		}

@@ -601,3 +601,45 @@ func TestSamePath(t *testing.T) {
 		t.Error("a replaced file is the same")
 	}
 }
+
+// BeginSyncDelay: the record is in place when Begin returns; Synced runs
+// the fsyncs at once if they are not due; a write before the delay
+// supersedes them, and Close of a record that is kept makes it durable
+// without waiting for the delay (goleak checks no sync is left running).
+func TestBeginSyncDelay(t *testing.T) {
+	const delay = 80 * time.Millisecond
+	j, _ := open(t, Config{BeginSyncDelay: delay})
+	start := time.Now()
+	e := begin(t, j)
+	if _, _, err := j.read(e.ID()); err != nil {
+		t.Fatalf("the record is not in place when Begin returns: %v", err)
+	}
+	must(t, e.Synced()) // runs the fsyncs now
+	if d := time.Since(start); d >= delay {
+		t.Errorf("Synced took %v: it waited for the delay instead of syncing now", d)
+	}
+	must(t, e.Close())
+	eLate := begin(t, j)
+	time.Sleep(2 * delay) // the fsyncs ran on their own
+	must(t, eLate.Synced())
+	must(t, eLate.Close())
+
+	e2 := begin(t, j)
+	start = time.Now()
+	must(t, e2.Complete(endInv())) // before the delay: the sync is superseded
+	if d := time.Since(start); d >= delay {
+		t.Errorf("Complete took %v: it waited for the delayed sync instead of superseding it", d)
+	}
+	st, _, err := j.read(e2.ID())
+	must(t, err)
+	if st.Seq != 2 || st.Provisional {
+		t.Errorf("after Complete: seq %d, provisional %v", st.Seq, st.Provisional)
+	}
+	must(t, e2.Close())
+	e3 := begin(t, j)
+	start = time.Now()
+	must(t, e3.Close())
+	if d := time.Since(start); d >= delay {
+		t.Errorf("Close took %v, want it not to wait for the delay", d)
+	}
+}

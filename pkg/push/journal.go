@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/install-metrics/install-metrics/pkg/journal"
 	"github.com/install-metrics/install-metrics/pkg/metrics"
@@ -29,18 +30,26 @@ func openJournal(cfg Config, warn func(error)) *journal.Journal {
 			u, err := sink.Parse(raw)
 			return err == nil && u.String() == raw
 		},
-		SkipBeginSync: true,
-		Warn:          warn,
+		BeginSyncDelay: BeginSyncDelay,
+		Warn:           warn,
 	})
 }
 
+// BeginSyncDelay is how long after the installer's start the provisional
+// journal record is fsynced (pkg/journal Config.BeginSyncDelay): late
+// enough that the installer's start and first file writes never wait
+// behind the file system's journal commit (fsyncs right after Begin
+// delayed the start by 2-3 ms, docs/benchmarks.md), early enough that a
+// power loss loses at most the first tenth of a second of an install; a
+// run shorter than that has its record completed instead.
+const BeginSyncDelay = 100 * time.Millisecond
+
 // Begin writes the provisional journal record of a run about to start, for
-// every configured sink (see pkg/journal: the record survives the death of
-// this process as soon as Begin returns; it is not fsynced, so the
-// installer's start does not wait behind the file system's journal: a
-// power loss during the run loses it, as before the journal). inv needs only what is known before the start: command,
-// target, OS, platform, CI, start time. On an error the run goes on
-// unjournaled: Send as before.
+// every configured sink (see pkg/journal): it survives the death of this
+// process as soon as Begin returns, and a power loss BeginSyncDelay later.
+// inv needs only what is known before the start: command, target, OS,
+// platform, CI, start time. On an error the run goes on unjournaled: Send
+// as before.
 //
 // dir is the run's asset directory ("" when unknown); the record keeps its
 // absolute path, for a later flush with --metrics-auth pull-secret.
