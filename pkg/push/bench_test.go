@@ -2,11 +2,13 @@ package push
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/install-metrics/install-metrics/pkg/journal"
 	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/metrics/metricstest"
 	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
@@ -136,5 +138,38 @@ func BenchmarkSamples(b *testing.B) {
 	inv := testInv()
 	for b.Loop() {
 		metrics.Samples(inv, metrics.SampleOptions{})
+	}
+}
+
+// BenchmarkRunJournaled: the whole journal work of one wrapped run with
+// the default textfile sink (Begin, Ended, SendRun: the record's
+// completion, the textfile update, Settle and the takeover scan), beside
+// BenchmarkRunUnjournaled (Send alone): their difference is what the
+// write-ahead record adds to a run (issue 16's budget: 1 ms).
+func BenchmarkRunJournaled(b *testing.B) {
+	s := newSender(b, Config{}, "file://"+filepath.Join(b.TempDir(), "m.prom"))
+	inv := testInv()
+	for b.Loop() {
+		e, err := s.Begin(provisional(), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Ended(journal.Ending{ExitCode: 0, Result: inv.Result, Wall: inv.Wall}); err != nil {
+			b.Fatal(err)
+		}
+		if rep := s.SendRun(b.Context(), e, inv); len(rep.Sent) != 1 {
+			b.Fatal(warnings(rep))
+		}
+	}
+}
+
+// BenchmarkRunUnjournaled: BenchmarkRunJournaled without the journal.
+func BenchmarkRunUnjournaled(b *testing.B) {
+	s := newSender(b, Config{}, "file://"+filepath.Join(b.TempDir(), "m.prom"))
+	inv := testInv()
+	for b.Loop() {
+		if rep := s.Send(b.Context(), inv); len(rep.Sent) != 1 {
+			b.Fatal(warnings(rep))
+		}
 	}
 }
