@@ -446,6 +446,16 @@ func TestP90RegressionAlertRealPrometheus(t *testing.T) {
 	if len(wantAlerts) == 0 || len(wantAlerts) == len(wantRatio)/2 {
 		t.Fatalf("the durations make %d of the %d aws stages alert: want some, not all", len(wantAlerts), len(wantRatio)/2)
 	}
+	// The alert's expression held over the backfilled history exactly
+	// where it should.
+	for series := range first {
+		if wantRatio[series] < 1.5 {
+			t.Errorf("%s%s held over the backfilled history: p90 ratio %v", p90Alert, series, wantRatio[series])
+		}
+	}
+	if len(first) != len(wantAlerts) {
+		t.Errorf("%s held over the backfilled history for %d series, want %d", p90Alert, len(first), len(wantAlerts))
+	}
 
 	// 4. The real Prometheus with rules.yaml as shipped.
 	rulesPath := filepath.Join(testenv.RepoRoot(t), monitoring.RulesPath)
