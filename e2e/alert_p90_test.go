@@ -299,10 +299,11 @@ func p90RawOpenMetrics(from, to time.Time) []byte {
 //     backfilled history, each series from the first minute it held to the
 //     last. Where the expression never held (gcp) there is none.
 //  4. The real Prometheus starts on it all with monitoring/rules.yaml
-//     itself (nothing in it changed), evaluating every second: the alert is active at its first
-//     evaluation (the recorded 7-day series come from the backfilled daily
-//     tiles at the last seven midnights), Prometheus restores its for state
-//     after the second, and it fires at the next. The test checks that it
+//     itself (nothing in it changed), evaluating every second: the alert
+//     is active at its first evaluation (the recorded 7-day series come
+//     from the backfilled daily tiles at the last seven midnights),
+//     Prometheus restores its for state after the second, and it fires at
+//     the next. The test checks that it
 //     fires, with the labels, value and active time expected, for each aws
 //     stage whose p90 moves up a bucket far enough (all but provisioning,
 //     whose 2 s and 4 s share the first bucket), and not at all for gcp,
@@ -344,83 +345,10 @@ func TestP90RegressionAlertRealPrometheus(t *testing.T) {
 	logPhase(fmt.Sprintf("raw history from %s", from.Format(time.RFC3339)))
 
 	// 2. The recording rules, level by level.
-	noRules := []byte("global:\n  evaluation_interval: 1s\n")
-	for i, rules := range levels {
-		var file struct {
-			Groups []map[string]any `yaml:"groups"`
-		}
-		lfrom, lto, every := rules[0].from, rules[0].to, rules[0].every
-		var names []string
-		for _, r := range rules {
-			every = min(every, r.every)
-			if r.from.Before(lfrom) {
-				lfrom = r.from
-			}
-			if r.to.After(lto) {
-				lto = r.to
-			}
-			names = append(names, r.Record)
-		}
-		file.Groups = []map[string]any{{"name": fmt.Sprintf("level-%d", i+1), "rules": rules}}
-		y, err := yaml.Marshal(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(work, fmt.Sprintf("level-%d.yaml", i+1))
-		if err := os.WriteFile(path, y, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(work, fmt.Sprintf("level-%d", i+1))
-		prom := testenv.StartPrometheusOn(t, data, noRules)
-		testenv.Promtool(t, "tsdb", "create-blocks-from", "--quiet", "--max-block-duration="+p90BlockDuration, "rules",
-			"--url="+prom.URL, "--eval-interval="+every.String(), "--output-dir="+out,
-			"--start="+strconv.FormatInt(lfrom.Unix(), 10), "--end="+strconv.FormatInt(lto.Unix(), 10), path)
-		prom.Stop()
-		moveBlocks(t, out, data)
-		logPhase(fmt.Sprintf("level %d from %s every %v: %s", i+1, lfrom.Format(time.RFC3339), every, strings.Join(names, ", ")))
-	}
+	p90BackfillLevels(t, data, work, levels, logPhase)
 
 	// 3. The alert's for state.
-	prom := testenv.StartPrometheusOn(t, data, noRules)
-	expr := strings.TrimSpace(alert.Expr)
-	window := fmt.Sprintf("[%s:%s] @ %d", model.Duration(p90AlertHistory), model.Duration(p90EvalStep), now.Unix())
-	firstV := testenv.Query(t, prom.URL, "min_over_time(timestamp(("+expr+"))"+window+")")
-	last := testenv.VectorMap(testenv.Query(t, prom.URL, "max_over_time(timestamp(("+expr+"))"+window+")"))
-	evals := testenv.VectorMap(testenv.Query(t, prom.URL, "count_over_time(("+expr+")"+window+")"))
-	prom.Stop()
-	hold, err := model.ParseDuration(alert.For)
-	if err != nil {
-		t.Fatalf("%s: for %q: %v", p90Alert, alert.For, err)
-	}
-	first := testenv.VectorMap(firstV)
-	var state bytes.Buffer
-	for _, s := range firstV {
-		series, at := s.Metric.String(), float64(s.Value)
-		// Active without a break from first to last, for longer than `for`.
-		if want := (last[series]-at)/p90EvalStep.Seconds() + 1; evals[series] != want || last[series]-at < time.Duration(hold).Seconds() {
-			t.Fatalf("%s%s held at %v of the minutes from %v to %v: want all of them, over more than %v", p90Alert, series, evals[series], at, last[series], hold)
-		}
-		lbls := s.Metric.Clone()
-		lbls[model.AlertNameLabel] = p90Alert
-		for k, v := range alert.Labels {
-			lbls[model.LabelName(k)] = model.LabelValue(v)
-		}
-		var sel []string
-		for _, k := range slices.Sorted(maps.Keys(lbls)) {
-			sel = append(sel, fmt.Sprintf("%s=%q", k, lbls[k]))
-		}
-		for ts := at; ts <= last[series]; ts += p90EvalStep.Seconds() {
-			fmt.Fprintf(&state, "ALERTS_FOR_STATE{%s} %v %v\n", strings.Join(sel, ","), at, ts)
-		}
-	}
-	state.WriteString("# EOF\n")
-	statePath := filepath.Join(work, "for-state.om")
-	if err := os.WriteFile(statePath, state.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if len(first) > 0 {
-		testenv.Promtool(t, "tsdb", "create-blocks-from", "--quiet", "openmetrics", statePath, data)
-	}
+	first := p90BackfillForState(t, data, work, alert, now)
 	logPhase(fmt.Sprintf("for state of %d alerts", len(first)))
 
 	// What the rules must find: each stage's p90 in its bucket, the ratio of
@@ -459,7 +387,7 @@ func TestP90RegressionAlertRealPrometheus(t *testing.T) {
 
 	// 4. The real Prometheus with rules.yaml as shipped.
 	rulesPath := filepath.Join(testenv.RepoRoot(t), monitoring.RulesPath)
-	prom = testenv.StartPrometheusOn(t, data, fmt.Appendf(nil, "global:\n  evaluation_interval: 1s\nrule_files: [%q]\n", rulesPath))
+	prom := testenv.StartPrometheusOn(t, data, fmt.Appendf(nil, "global:\n  evaluation_interval: 1s\nrule_files: [%q]\n", rulesPath))
 	// Firing, as ALERTS says (written only once the for state is restored).
 	testenv.WaitForQuery(t, prom.URL, `ALERTS{alertname="`+p90Alert+`"}`, wantAlerts, p90AlertWait)
 	logPhase("firing")
@@ -502,6 +430,101 @@ func TestP90RegressionAlertRealPrometheus(t *testing.T) {
 	checkValues(t, prom.URL, "cluster_installation:stage_duration_seconds:p90_7d", wantP90)
 	checkValues(t, prom.URL, "cluster_installation:stage_duration_seconds_count:sum7d", wantCount)
 	t.Logf("wall time: %v", time.Since(began).Round(time.Millisecond))
+}
+
+// p90NoRules configures a Prometheus that only answers queries.
+var p90NoRules = []byte("global:\n  evaluation_interval: 1s\n")
+
+// p90BackfillLevels backfills the recording rules into the TSDB data, level
+// by level: a rule file of each level's rules, evaluated by promtool over
+// the level's window against the real Prometheus running on data, the
+// blocks it writes moved into data before the next level.
+func p90BackfillLevels(t *testing.T, data, work string, levels [][]*p90Rule, logPhase func(string)) {
+	t.Helper()
+	for i, rules := range levels {
+		var file struct {
+			Groups []map[string]any `yaml:"groups"`
+		}
+		lfrom, lto, every := rules[0].from, rules[0].to, rules[0].every
+		var names []string
+		for _, r := range rules {
+			every = min(every, r.every)
+			if r.from.Before(lfrom) {
+				lfrom = r.from
+			}
+			if r.to.After(lto) {
+				lto = r.to
+			}
+			names = append(names, r.Record)
+		}
+		file.Groups = []map[string]any{{"name": fmt.Sprintf("level-%d", i+1), "rules": rules}}
+		y, err := yaml.Marshal(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(work, fmt.Sprintf("level-%d.yaml", i+1))
+		if err := os.WriteFile(path, y, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(work, fmt.Sprintf("level-%d", i+1))
+		prom := testenv.StartPrometheusOn(t, data, p90NoRules)
+		testenv.Promtool(t, "tsdb", "create-blocks-from", "--quiet", "--max-block-duration="+p90BlockDuration, "rules",
+			"--url="+prom.URL, "--eval-interval="+every.String(), "--output-dir="+out,
+			"--start="+strconv.FormatInt(lfrom.Unix(), 10), "--end="+strconv.FormatInt(lto.Unix(), 10), path)
+		prom.Stop()
+		moveBlocks(t, out, data)
+		logPhase(fmt.Sprintf("level %d from %s every %v: %s", i+1, lfrom.Format(time.RFC3339), every, strings.Join(names, ", ")))
+	}
+}
+
+// p90BackfillForState writes into the TSDB data the ALERTS_FOR_STATE series
+// a Prometheus evaluating alert every p90EvalStep over the p90AlertHistory
+// before now would have written, from alert's expression over what data
+// holds, and returns the time (Unix seconds) each alert became active, by
+// the label set of its expression.
+func p90BackfillForState(t *testing.T, data, work string, alert *p90Rule, now time.Time) map[string]float64 {
+	t.Helper()
+	prom := testenv.StartPrometheusOn(t, data, p90NoRules)
+	expr := strings.TrimSpace(alert.Expr)
+	window := fmt.Sprintf("[%s:%s] @ %d", model.Duration(p90AlertHistory), model.Duration(p90EvalStep), now.Unix())
+	firstV := testenv.Query(t, prom.URL, "min_over_time(timestamp(("+expr+"))"+window+")")
+	last := testenv.VectorMap(testenv.Query(t, prom.URL, "max_over_time(timestamp(("+expr+"))"+window+")"))
+	evals := testenv.VectorMap(testenv.Query(t, prom.URL, "count_over_time(("+expr+")"+window+")"))
+	prom.Stop()
+	hold, err := model.ParseDuration(alert.For)
+	if err != nil {
+		t.Fatalf("%s: for %q: %v", p90Alert, alert.For, err)
+	}
+	first := testenv.VectorMap(firstV)
+	var state bytes.Buffer
+	for _, s := range firstV {
+		series, at := s.Metric.String(), float64(s.Value)
+		// Active without a break from first to last, for longer than `for`.
+		if want := (last[series]-at)/p90EvalStep.Seconds() + 1; evals[series] != want || last[series]-at < time.Duration(hold).Seconds() {
+			t.Fatalf("%s%s held at %v of the minutes from %v to %v: want all of them, over more than %v", p90Alert, series, evals[series], at, last[series], hold)
+		}
+		lbls := s.Metric.Clone()
+		lbls[model.AlertNameLabel] = p90Alert
+		for k, v := range alert.Labels {
+			lbls[model.LabelName(k)] = model.LabelValue(v)
+		}
+		var sel []string
+		for _, k := range slices.Sorted(maps.Keys(lbls)) {
+			sel = append(sel, fmt.Sprintf("%s=%q", k, lbls[k]))
+		}
+		for ts := at; ts <= last[series]; ts += p90EvalStep.Seconds() {
+			fmt.Fprintf(&state, "ALERTS_FOR_STATE{%s} %d %d\n", strings.Join(sel, ","), int64(at), int64(ts))
+		}
+	}
+	state.WriteString("# EOF\n")
+	statePath := filepath.Join(work, "for-state.om")
+	if err := os.WriteFile(statePath, state.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if len(first) > 0 {
+		testenv.Promtool(t, "tsdb", "create-blocks-from", "--quiet", "openmetrics", statePath, data)
+	}
+	return first
 }
 
 // moveBlocks moves the TSDB blocks promtool wrote into dir into the TSDB data.
