@@ -1,4 +1,4 @@
-// Package fsutil holds the two small file-system helpers that every writer
+// Package fsutil holds the small file-system helpers that every writer
 // of install-metrics' durable files (the textfile, the spool, the journal,
 // the JUnit report) shares.
 package fsutil

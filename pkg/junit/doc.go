@@ -72,6 +72,9 @@
 // are kept as they were. A file that is not JUnit XML (or is larger than
 // MaxExisting) is moved aside to PATH.corrupt and a new report written.
 //
-// Writes are atomic: a temporary file in PATH's directory, fsync, rename.
+// Writes are atomic: a temporary file in PATH's directory, fsync, rename; runs
+// writing reports in one directory at the same moment take turns under an
+// flock of the directory itself (no lock file among the CI artifacts),
+// waiting at most LockWait.
 // A failure leaves the earlier file (if any) as it was and no temporary file.
 package junit

@@ -2,6 +2,7 @@ package junit
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/install-metrics/install-metrics/internal/fsutil"
 )
@@ -20,6 +22,10 @@ const MaxExisting = 8 << 20
 
 // maxSystemOut bounds a suite's system-out across retries.
 const maxSystemOut = 64 << 10
+
+// LockWait bounds the wait for other runs writing a report in the same
+// directory.
+const LockWait = 5 * time.Second
 
 // CorruptSuffix is added to the name of an earlier file that was not JUnit.
 const CorruptSuffix = ".corrupt"
@@ -114,6 +120,20 @@ func Merge(prev Suites, next Suite) (Suites, bool) {
 // earlier file is as it was.
 func WriteFile(path string, next Suite) (Result, error) {
 	var res Result
+	// Runs that end together (parallel jobs of one pipeline writing one
+	// report) take turns: each reads, merges and renames under a lock on
+	// the report's directory, so no run's cases are lost.
+	dir := filepath.Dir(path)
+	ctx, cancel := context.WithTimeout(context.Background(), LockWait)
+	defer cancel()
+	unlock, err := fsutil.LockDir(ctx, dir)
+	switch {
+	case errors.Is(err, fsutil.ErrLocked):
+		return res, fmt.Errorf("%s stayed locked by other install-metrics runs for %v; this run's report is not written", dir, LockWait)
+	case err != nil:
+		return res, fmt.Errorf("cannot lock %s: %w", dir, fsutil.Errno(err))
+	}
+	defer unlock()
 	prev, err := readExisting(path)
 	var ce *corruptError
 	switch {

@@ -2,10 +2,12 @@ package junit_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -245,5 +247,38 @@ func writeFile(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Runs that end together and write one report (parallel jobs of a
+// pipeline) each add their suite: none is lost to another's rename.
+func TestWriteFileConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "junit_install.xml")
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			s := junit.Suite{Name: fmt.Sprintf("openshift-install create manifests %d", i), Cases: []junit.Case{{Name: "create manifests", Time: "1.000"}}}
+			if _, err := junit.WriteFile(path, s); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := junit.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Suites) != n {
+		t.Errorf("%d suites in the report, want all %d", len(d.Suites), n)
 	}
 }
