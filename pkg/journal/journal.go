@@ -488,6 +488,11 @@ func (t *takeover) take(id string) (*Entry, error) {
 		t.removed++
 		e.drop() // closed by its owner meanwhile
 		return nil, nil
+	case errors.Is(err, errUnwritten):
+		t.removed++
+		_ = os.Remove(j.recordPath(id))
+		e.drop()
+		return nil, nil
 	case errors.As(err, &ce) && ce.newer:
 		t.newer++
 		e.release()

@@ -358,7 +358,6 @@ func TestHostileRecords(t *testing.T) {
 	bad := map[string][]byte{
 		"truncated":               goodBytes[:len(goodBytes)/2],
 		"garbage":                 []byte("\x00\xff not json"),
-		"empty":                   {},
 		"older version":           edit(func(m map[string]any) { m["version"] = 0 }),
 		"wrong types":             edit(func(m map[string]any) { m["seq"] = "many" }),
 		"result":                  edit(func(m map[string]any) { inv(m)["result"] = "Exploded" }),
@@ -435,7 +434,7 @@ func TestHostileRecords(t *testing.T) {
 		t.Error("the link's target changed")
 	}
 	got := w.get()
-	if len(got) != 2 || !strings.Contains(got[0], "moved 19 corrupt records aside, never to be sent") || !strings.Contains(got[1], "left 1 records of a newer install-metrics") {
+	if len(got) != 2 || !strings.Contains(got[0], "moved 18 corrupt records aside, never to be sent") || !strings.Contains(got[1], "left 1 records of a newer install-metrics") {
 		t.Errorf("warnings %q, want one for the corrupt records and one for the newer", got)
 	}
 	// The next TakeOver warns about nothing new.
@@ -641,5 +640,24 @@ func TestBeginSyncDelay(t *testing.T) {
 	must(t, e3.Close())
 	if d := time.Since(start); d >= delay {
 		t.Errorf("Close took %v, want it not to wait for the delay", d)
+	}
+}
+
+// An empty record is a Begin that died between creating the record and
+// its one write: the installer never started, so there is no run. It is
+// removed with its lock file, without a warning and without a copy.
+func TestTakeOverUnwrittenRecord(t *testing.T) {
+	j, w := open(t, Config{})
+	e := begin(t, j)
+	die(e)
+	must(t, os.WriteFile(j.recordPath(e.ID()), nil, 0o600))
+	if taken := takeAll(t, j); len(taken) != 0 {
+		t.Errorf("took %d records, want none", len(taken))
+	}
+	if got := w.get(); len(got) != 0 {
+		t.Errorf("warnings %q, want none", got)
+	}
+	if left := files(t, j); len(left) != 0 {
+		t.Errorf("left %v, want an empty journal", left)
 	}
 }
