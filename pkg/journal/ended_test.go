@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -85,4 +86,38 @@ func TestEndedChecks(t *testing.T) {
 			t.Errorf("Ended(%+v) = nil", bad)
 		}
 	}
+}
+
+// Note completes the run with one pwrite into the lock file: a record
+// taken over after it is the complete run (stages, version, result), and
+// the record's next write holds it too; after a sink left Pending it is
+// refused, like Complete.
+func TestNote(t *testing.T) {
+	j := Open(t.TempDir(), Config{})
+	e, err := j.Begin(record.Invocation{Command: "create", Target: "cluster", OS: "linux", Platform: "aws"}, []string{"file:///tmp/m.prom", "http://127.0.0.1:9091"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := endInv()
+	must(t, e.Ended(Ending{ExitCode: end.ExitCode, Result: record.Failed}))
+	must(t, e.Note(end))
+	e.release() // a SIGKILL now
+	taken, err := j.TakeOver(t.Context())
+	if err != nil || len(taken) != 1 {
+		t.Fatalf("took %d records: %v", len(taken), err)
+	}
+	st := taken[0].State()
+	if st.Provisional || st.Invocation.Result != end.Result || st.Invocation.Version != end.Version || len(st.Invocation.Stages) != len(end.Stages) {
+		t.Errorf("taken over: provisional %v, %+v; want the noted run %+v", st.Provisional, st.Invocation, end)
+	}
+	must(t, taken[0].Sending("http://127.0.0.1:9091")) // the record's next write
+	onDisk, _, err := j.read(st.ID)
+	must(t, err)
+	if onDisk.Provisional || onDisk.Invocation.Version != end.Version {
+		t.Errorf("the record's next write holds provisional %v, version %q", onDisk.Provisional, onDisk.Invocation.Version)
+	}
+	if err := taken[0].Note(end); !errors.Is(err, ErrTransition) {
+		t.Errorf("Note after Sending = %v, want ErrTransition", err)
+	}
+	must(t, taken[0].Close())
 }

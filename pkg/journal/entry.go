@@ -147,6 +147,21 @@ func (e *Entry) Complete(inv record.Invocation) error {
 func (e *Entry) setInvocation(inv record.Invocation, provisional bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := e.canRecord(inv, provisional); err != nil {
+		return err
+	}
+	if provisional && !e.st.Provisional {
+		return fmt.Errorf("recording progress in journal entry %s: %w: the run is complete", e.st.ID, ErrTransition)
+	}
+	next := e.st.clone()
+	next.Invocation, next.Provisional = inv, provisional
+	return e.write(next)
+}
+
+// canRecord says whether inv may replace the entry's invocation: the entry
+// is open, inv keeps to the closed sets, and every sink is still Pending
+// (what is sent is what is recorded). e.mu is held.
+func (e *Entry) canRecord(inv record.Invocation, provisional bool) error {
 	if e.lockFd < 0 {
 		return ErrClosed
 	}
@@ -158,12 +173,7 @@ func (e *Entry) setInvocation(inv record.Invocation, provisional bool) error {
 			return fmt.Errorf("recording the run in journal entry %s: %w: sink %s is %s", e.st.ID, ErrTransition, k.URL, k.Status)
 		}
 	}
-	if provisional && !e.st.Provisional {
-		return fmt.Errorf("recording progress in journal entry %s: %w: the run is complete", e.st.ID, ErrTransition)
-	}
-	next := e.st.clone()
-	next.Invocation, next.Provisional = inv, provisional
-	return e.write(next)
+	return nil
 }
 
 // Sending marks sinks as about to be sent to: call it, and let it return,
@@ -542,18 +552,10 @@ func (j *Journal) checkInvocation(inv record.Invocation, provisional bool) error
 func (e *Entry) CompleteSending(inv record.Invocation, durable bool, sinks ...string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.lockFd < 0 {
-		return ErrClosed
-	}
-	if err := e.j.checkInvocation(inv, false); err != nil {
+	if err := e.canRecord(inv, false); err != nil {
 		return err
 	}
 	next := e.st.clone()
-	for _, k := range next.Sinks {
-		if k.Status != Pending {
-			return fmt.Errorf("recording the run in journal entry %s: %w: sink %s is %s", e.st.ID, ErrTransition, k.URL, k.Status)
-		}
-	}
 	next.Invocation, next.Provisional = inv, false
 	for _, s := range sinks {
 		i := slices.IndexFunc(next.Sinks, func(k Sink) bool { return k.URL == s })

@@ -511,11 +511,10 @@ func (t *takeover) take(id string) (*Entry, error) {
 		return nil, err
 	}
 	if st.Provisional {
-		// Killed between the installer's exit and Complete: what Ended
-		// noted in the lock file says how the installer ended.
-		if end, ok := readEnding(fd); ok {
-			st = applyEnding(st, end)
-		}
+		// Killed between the installer's exit and the record's next
+		// write: what Ended or Note wrote in the lock file says how the
+		// run ended.
+		st = j.noted(st, fd)
 	}
 	e.st = st
 	if len(e.left()) == 0 {

@@ -86,8 +86,9 @@ func urlsOf(us []SinkURL) []string {
 }
 
 // SendRun is Send for a run journaled by Begin (e nil: Send). The record
-// is completed with inv as the send phase starts (a rename, no fsync: it
-// survives our death at once); each network sink is then marked Sending,
+// is completed with inv as the send phase starts (journal Note: one pwrite
+// into the entry's lock file, no new file, no rename; it survives our death
+// at once); each network sink is then marked Sending,
 // durably, once its connection is up and before the first byte of its
 // request (sink.Batch.BeforeWrite), so a kill before that leaves the sink
 // Pending and a later TakeOver sends it, and a kill after it never sends it
@@ -106,13 +107,7 @@ func (s *Sender) SendRun(ctx context.Context, e *journal.Entry, inv record.Invoc
 	runCtx, cancel := context.WithTimeout(ctx, max(s.cfg.Timeout, localBudget))
 	defer cancel()
 	g := newWriteGate(e)
-	var local []string
-	for _, u := range s.cfg.Sinks {
-		if u.Kind == TextfileSink {
-			local = append(local, u.String())
-		}
-	}
-	go func() { g.open(e.CompleteSending(inv, false, local...)) }()
+	g.open(e.Note(inv))
 	var healthy, kept []SinkURL
 	rep := s.send(runCtx, s.batchOf(inv, e.ID()), sendOpts{sinks: s.cfg.Sinks, flush: true, gate: g, healthy: &healthy, kept: &kept})
 	if err := g.wait(); err != nil {
