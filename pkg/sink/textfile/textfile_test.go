@@ -74,7 +74,7 @@ func TestTextfileHistogramBucketEdges(t *testing.T) {
 }
 
 // The fast path and the full parse give byte-identical files with
-// histograms too.
+// histograms too: the textfile and each shard.
 func TestTextfileHistogramFastPathMatchesFullParse(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "metrics.prom")
 	tf := New(path, nil, nil)
@@ -87,15 +87,33 @@ func TestTextfileHistogramFastPathMatchesFullParse(t *testing.T) {
 		data, err := os.ReadFile(path)
 		fast := err == nil && Verified(data)
 		send(t, tf, smp)
-		want, err := Canonical(all)
+		want, err := Canonical(path, all)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := os.ReadFile(path)
-		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		if diff := cmp.Diff(want, readFiles(t, path)); diff != "" {
 			t.Fatalf("run %d (fast path possible: %v) mismatch (-want +got):\n%s", i, fast, diff)
 		}
 	}
+}
+
+// readFiles returns the content of the textfile at path and of its shards,
+// by path.
+func readFiles(t testing.TB, path string) map[string][]byte {
+	t.Helper()
+	files, err := Files(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f] = data
+	}
+	return out
 }
 
 func TestTextfileCorruptHistograms(t *testing.T) {
@@ -134,7 +152,7 @@ func TestTextfileCorruptHistograms(t *testing.T) {
 // histogramFile writes a textfile holding 1,000 counter series and the
 // stage and command histograms of 50 versions × 14 platforms (five stages
 // each), the benchmark run's own series among them.
-func histogramFile(b *testing.B, path string, run []metrics.Sample) {
+func histogramFile(b testing.TB, path string, run []metrics.Sample) {
 	platforms := []string{"aws", "azure", "gcp", "vsphere", "baremetal", "openstack", "ovirt", "ibmcloud",
 		"powervs", "nutanix", "alibabacloud", "libvirt", "external", "none"}
 	out := append([]metrics.Sample(nil), run...)
