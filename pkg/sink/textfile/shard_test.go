@@ -350,6 +350,27 @@ func TestTextfileMigration(t *testing.T) {
 	}
 }
 
+// A batch the old single file already holds (sent again after a kill
+// between its rename and the journal's last write, by the new version) is
+// not added to the shards either: they inherit the file's applied ids.
+func TestTextfileMigrationKeepsAppliedIDs(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "metrics.prom")
+	old := slices.Concat(runOf("4.15.2"), runOf("4.16.3"))
+	legacyFile(t, path, old, testID(1))
+	tf := New(path, nil, nil)
+	if err := tf.Send(t.Context(), sink.Batch{Samples: runOf("4.16.3"), ID: testID(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sampleText(t, old), mergedText(t, path)); diff != "" {
+		t.Errorf("merged view (-want +got):\n%s", diff)
+	}
+	shard, _ := ShardPath(path, "4.16")
+	if sh, _ := os.ReadFile(shard); !slices.Equal(appliedIDs(sh), []string{testID(1)}) {
+		t.Errorf("shard ids %v", appliedIDs(sh))
+	}
+}
+
 // A corrupt shard is moved aside on its own, with one note; the textfile
 // and the other shards keep everything.
 func TestTextfileCorruptShard(t *testing.T) {

@@ -153,7 +153,7 @@ func (t *Textfile) Send(ctx context.Context, b sink.Batch) error {
 		if moved[v] != nil {
 			c.absorbed = absorbed
 			if !bytes.Equal(absorbedOf(c.data), absorbed) {
-				c.absorb = moved[v]
+				c.absorb, c.inherit = moved[v], appliedIDs(data)
 			}
 		}
 		changes = append(changes, c)
@@ -191,9 +191,12 @@ type change struct {
 	parsed  map[string]*dto.MetricFamily
 	rewrite bool
 	add     []*dto.MetricFamily // the batch's part
-	// absorb is the histograms of this version moved from the textfile;
-	// absorbed the line that names the textfile content they came from.
+	// absorb is the histograms of this version moved from the textfile,
+	// inherit the textfile's applied ids (their batches' histograms are in
+	// absorb), absorbed the line that names the textfile content they came
+	// from.
 	absorb   []*dto.MetricFamily
+	inherit  []string
 	absorbed []byte
 }
 
@@ -207,6 +210,9 @@ type write struct {
 // is (it holds the batch already, or the batch has nothing for it).
 func (t *Textfile) render(c *change, id string) (*write, error) {
 	applied := appliedIDs(c.data)
+	if len(c.inherit) > 0 {
+		applied = keepApplied(append(applied, c.inherit...))
+	}
 	add := c.add
 	if id != "" && len(add) > 0 {
 		if slices.Contains(applied, id) {
