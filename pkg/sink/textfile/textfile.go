@@ -430,6 +430,7 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 	var edits []edit
 	var text bytes.Buffer
 	needle := make([]byte, 0, 256)
+	after := 0 // the newline ending the previous series' last line
 	for _, mf := range add {
 		switch mf.GetType() {
 		case dto.MetricType_COUNTER, dto.MetricType_HISTOGRAM:
@@ -455,9 +456,13 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 				key, addText := line[:sp+1], line[sp+1:] // "name{labels} ", "value"
 				var start int
 				if pos < 0 {
+					// add and body are sorted alike: look after the
+					// previous series first, then from the top.
 					needle = append(append(needle[:0], '\n'), key...)
-					i := bytes.Index(body, needle)
-					if i < 0 {
+					i := bytes.Index(body[after:], needle)
+					if i >= 0 {
+						i += after
+					} else if i = bytes.Index(body, needle); i < 0 {
 						return nil, false
 					}
 					start = i + len(needle)
@@ -479,6 +484,9 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 				}
 				edits = append(edits, edit{start, end, strconv.FormatFloat(old+inc, 'g', -1, 64)})
 				pos = end + 1
+			}
+			if pos > 0 {
+				after = pos - 1
 			}
 		}
 	}
