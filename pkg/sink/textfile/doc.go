@@ -16,8 +16,9 @@
 //
 // Concurrent runs are serialised by an flock on PATH.lock (a blocking lock
 // bounded by the deadline), which covers PATH and all its shards. Each new
-// file is written beside the old one; the (at most two) temporary files are
-// fsynced concurrently, renamed into place, shards first and PATH last, and
+// file is written beside the old one, and its fsync starts at once in its
+// own goroutine while the next one (a run writes at most two) is rendered;
+// then the files are renamed into place, shards first and PATH last, and
 // the directory fsynced once, so readers see the old or the new file and no
 // update is lost.
 //

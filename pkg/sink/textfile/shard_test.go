@@ -250,6 +250,39 @@ func TestTextfileShardsExactlyOnceAcrossKill(t *testing.T) {
 	}
 }
 
+// syncFailing is a temporary file whose fsync fails.
+type syncFailing struct{ *os.File }
+
+func (syncFailing) Sync() error { return syscall.EIO }
+
+// A failed fsync of either file leaves both as they were.
+func TestTextfileShardsSyncFailure(t *testing.T) {
+	for _, which := range []string{"metrics.prom", "metrics.histograms-4.16.prom"} {
+		t.Run(which, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "metrics.prom")
+			tf := New(path, nil, nil)
+			send(t, tf, runOf("4.16.3"))
+			before := readFiles(t, path)
+			tf.CreateTemp = func(dir, pattern string) (TempFile, error) {
+				f, err := os.CreateTemp(dir, pattern)
+				if err == nil && strings.HasPrefix(pattern, "."+which+".tmp-") {
+					return syncFailing{f}, nil
+				}
+				return f, err
+			}
+			err := tf.Send(t.Context(), sink.Batch{Samples: runOf("4.16.3")})
+			if err == nil || !strings.Contains(err.Error(), "writing textfile "+filepath.Join(dir, which)+": input/output error") {
+				t.Errorf("err %v", err)
+			}
+			if diff := cmp.Diff(before, readFiles(t, path)); diff != "" {
+				t.Errorf("files changed (-before +after):\n%s", diff)
+			}
+			noTemporaries(t, dir)
+		})
+	}
+}
+
 // legacyFile writes, at path, the single file an install-metrics older
 // than the shards wrote for samples: every family, checksum and applied ids.
 func legacyFile(t *testing.T, path string, samples []metrics.Sample, ids ...string) []byte {

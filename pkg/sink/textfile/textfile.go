@@ -158,17 +158,20 @@ func (t *Textfile) Send(ctx context.Context, b sink.Batch) error {
 		}
 		changes = append(changes, c)
 	}
-	var ws []write
+	cm := t.newCommit()
+	defer cm.abort()
 	for _, c := range changes {
 		w, err := t.render(c, id)
 		if err != nil {
 			return err
 		}
 		if w != nil {
-			ws = append(ws, *w)
+			if err := cm.add(*w); err != nil {
+				return err
+			}
 		}
 	}
-	return t.commit(ws)
+	return cm.finish()
 }
 
 // readExisting reads a textfile or shard; a missing one is empty (nil).
@@ -504,87 +507,98 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 	return append(out, body[pos:]...), true
 }
 
-// commit writes each file's new content to a temporary file beside it,
-// fsyncs them together (concurrently: the file system commits them in one
-// journal transaction), renames them into place, the textfile (ws[0], when
-// it is written) last, and fsyncs the directory once. A failure before the
-// renames leaves every file untouched; one between them leaves the files
-// renamed so far updated, each with the batch's id, so the batch sent again
-// is added to the others only.
-func (t *Textfile) commit(ws []write) (err error) {
-	if len(ws) == 0 {
-		return nil
+// commit replaces files: each file's new content goes to a temporary file
+// beside it, whose fsync starts at once in its own goroutine (the next
+// file is rendered and written meanwhile, and the file system commits
+// concurrent fsyncs together); finish waits for them, renames the files
+// into place, the textfile (the first added, when it is written) last, and
+// fsyncs the directory once. A failure before the renames leaves every
+// file untouched; one between them leaves the files renamed so far
+// updated, each with the batch's id, so the batch sent again is added to
+// the others only.
+type commit struct {
+	t   *Textfile
+	dir string
+	ps  []*pending
+	wg  sync.WaitGroup
+}
+
+// pending is one temporary file of a commit.
+type pending struct {
+	path            string
+	f               TempFile
+	err             error // of its fsync
+	closed, renamed bool
+}
+
+func (t *Textfile) newCommit() *commit { return &commit{t: t, dir: filepath.Dir(t.path)} }
+
+// add writes w to a temporary file and starts its fsync.
+func (c *commit) add(w write) error {
+	f, err := c.t.CreateTemp(c.dir, "."+filepath.Base(w.path)+".tmp-*")
+	if err != nil {
+		return sink.NotDelivered(fmt.Errorf("cannot create a file in %s: %w", c.dir, sink.ErrnoOf(err)))
 	}
-	dir := filepath.Dir(t.path)
-	type pending struct {
-		path            string
-		f               TempFile
-		closed, renamed bool
-	}
-	ps := make([]*pending, 0, len(ws))
-	defer func() {
-		if err == nil {
-			return
-		}
-		renamed := false
-		for _, p := range ps {
-			if !p.closed {
-				_ = p.f.Close()
-			}
-			if p.renamed {
-				renamed = true
-			} else {
-				_ = os.Remove(p.f.Name())
-			}
-		}
-		if renamed {
-			sink.SyncDir(dir)
-		}
-	}()
-	for _, w := range ws {
-		f, err := t.CreateTemp(dir, "."+filepath.Base(w.path)+".tmp-*")
-		if err != nil {
-			return sink.NotDelivered(fmt.Errorf("cannot create a file in %s: %w", dir, sink.ErrnoOf(err)))
-		}
-		ps = append(ps, &pending{path: w.path, f: f})
-		for _, data := range w.parts {
-			if _, err := f.Write(data); err != nil {
-				return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", w.path, sink.ErrnoOf(err)))
-			}
-		}
-		if err := f.Chmod(0o644); err != nil {
+	p := &pending{path: w.path, f: f}
+	c.ps = append(c.ps, p)
+	for _, data := range w.parts {
+		if _, err := f.Write(data); err != nil {
 			return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", w.path, sink.ErrnoOf(err)))
 		}
 	}
-	errs := make([]error, len(ps))
-	if len(ps) == 1 {
-		errs[0] = ps[0].f.Sync()
-	} else {
-		var wg sync.WaitGroup
-		for i, p := range ps {
-			wg.Go(func() { errs[i] = p.f.Sync() })
-		}
-		wg.Wait()
+	if err := f.Chmod(0o644); err != nil {
+		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", w.path, sink.ErrnoOf(err)))
 	}
-	for i, p := range ps {
-		if errs[i] != nil {
-			return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", p.path, sink.ErrnoOf(errs[i])))
+	c.wg.Go(func() { p.err = f.Sync() })
+	return nil
+}
+
+// finish waits for the fsyncs and renames the files into place.
+func (c *commit) finish() error {
+	c.wg.Wait()
+	for _, p := range c.ps {
+		if p.err != nil {
+			return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", p.path, sink.ErrnoOf(p.err)))
 		}
 	}
-	for _, p := range ps {
+	for _, p := range c.ps {
 		p.closed = true
 		if err := p.f.Close(); err != nil {
 			return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", p.path, sink.ErrnoOf(err)))
 		}
 	}
-	for _, p := range slices.Backward(ps) {
-		if err := t.rename(p.f.Name(), p.path); err != nil {
+	for _, p := range slices.Backward(c.ps) {
+		if err := c.t.rename(p.f.Name(), p.path); err != nil {
 			return sink.NotDelivered(fmt.Errorf("replacing textfile %s: %w", p.path, sink.ErrnoOf(err)))
 		}
 		p.renamed = true
 	}
-	sink.SyncDir(dir)
+	if len(c.ps) > 0 {
+		sink.SyncDir(c.dir)
+	}
 	return nil
+}
+
+// abort, after finish or a failure, removes the temporary files left (none
+// after a finish that succeeded) and fsyncs the directory if some were
+// renamed.
+func (c *commit) abort() {
+	c.wg.Wait()
+	renamed, left := false, false
+	for _, p := range c.ps {
+		if !p.closed {
+			_ = p.f.Close()
+		}
+		if p.renamed {
+			renamed = true
+		} else {
+			left = true
+			_ = os.Remove(p.f.Name())
+		}
+	}
+	if renamed && left {
+		sink.SyncDir(c.dir)
+	}
 }
 
 // CheckPath refuses a textfile path that is a symbolic link (the
