@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/textfile"
 )
 
 // slack is added to --metrics-timeout when checking the wall time added
@@ -478,14 +479,53 @@ next:
 	t.Errorf("no recorded invocation has %v; recorded: %v", want, seen)
 }
 
-// parseTextfile reads a textfile with expfmt.
+// parseTextfile reads a textfile and its histogram shards as
+// node_exporter's textfile collector does: each file parsed on its own with
+// expfmt, the families merged by name. A series in two files is an error
+// (node_exporter refuses it); a missing textfile without shards is the
+// *fs.PathError of reading it.
 func parseTextfile(path string) (map[string]*dto.MetricFamily, error) {
-	b, err := os.ReadFile(path)
+	files, err := textfile.Files(path)
 	if err != nil {
 		return nil, err
 	}
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	return p.TextToMetricFamilies(bytes.NewReader(b))
+	if len(files) == 0 {
+		_, err := os.ReadFile(path)
+		return nil, err
+	}
+	all := map[string]*dto.MetricFamily{}
+	seen := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		p := expfmt.NewTextParser(model.LegacyValidation)
+		mfs, err := p.TextToMetricFamilies(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for name, mf := range mfs {
+			for _, m := range mf.Metric {
+				pairs := make([]string, 0, len(m.GetLabel()))
+				for _, l := range m.GetLabel() {
+					pairs = append(pairs, l.GetName()+"="+strconv.Quote(l.GetValue()))
+				}
+				slices.Sort(pairs)
+				k := name + "{" + strings.Join(pairs, ",") + "}"
+				if other, ok := seen[k]; ok {
+					return nil, fmt.Errorf("series %s is in %s and in %s", k, other, f)
+				}
+				seen[k] = f
+			}
+			if cur := all[name]; cur != nil {
+				cur.Metric = append(cur.Metric, mf.Metric...)
+			} else {
+				all[name] = mf
+			}
+		}
+	}
+	return all, nil
 }
 
 // textfileCount sums the invocations in a textfile (0 when it is missing).

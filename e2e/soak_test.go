@@ -22,6 +22,7 @@ import (
 
 	"github.com/install-metrics/install-metrics/internal/testenv"
 	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
+	"github.com/install-metrics/install-metrics/pkg/sink/textfile"
 )
 
 // The soak (issue 16): many wrapped runs, a few at a time, into the textfile,
@@ -500,8 +501,14 @@ func soakSeries(page string) map[string]bool {
 // that grows with the runs, not with the closed sets.
 func soakStoreSeries(t *testing.T, w *world, gws []*soakGateway) int {
 	t.Helper()
-	b, err := os.ReadFile(w.textfile)
+	files, err := textfile.Files(w.textfile) // the textfile and its histogram shards
 	must(t, err)
+	var b []byte
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		must(t, err)
+		b = append(b, data...)
+	}
 	local := soakSeries(string(b))
 	n := 0
 	for _, g := range gws {

@@ -56,7 +56,7 @@ printf '  textfile update, 1,000 series in file:   %6.2f ms                    t
 printf '  (same, a series not yet in the file:     %6.2f ms, full parse)\n' "$tfnew"
 tfh=$(metric TextfileUpdateWithHistograms median-ms)
 tfmb=$(metric TextfileUpdateWithHistograms file-MB)
-printf '  textfile update, + histograms 50x14:     %6.2f ms (file %s MB)         target <= 2    %s\n' "$tfh" "$tfmb" "$(verdict "$tfh" '<=' 2)"
+printf '  textfile update, + histograms 50x14:     %6.2f ms (files %s MB)        target <= 2    %s\n' "$tfh" "$tfmb" "$(verdict "$tfh" '<=' 2)"
 printf '  100 concurrent textfile updates:         %6.1f ms for all 100 (each counted: checked by the benchmark)\n' "$(awk -v n="$conc" 'BEGIN { print n / 1e6 }')"
 
 if [[ $# -eq 0 ]]; then

@@ -22,6 +22,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/install-metrics/install-metrics/pkg/metrics"
+	"github.com/install-metrics/install-metrics/pkg/sink/textfile"
 )
 
 // readyTimeout bounds the wait for a started tool to become ready.
@@ -273,14 +276,21 @@ func StartPrometheusWithRules(t testing.TB, rules []byte, targets ...string) str
 	return StartPrometheusConfig(t, []byte(b.String()))
 }
 
-// ServeTextfile serves the file at path as node_exporter's textfile
-// collector exposes it: read on every scrape, in the text format (an absent
-// file is an empty page). It is closed in t.Cleanup.
+// ServeTextfile serves the textfile at path as node_exporter's textfile
+// collector exposes it: read on every scrape, the file and its histogram
+// shards merged family by family (textfile.ReadFamilies; Prometheus's
+// parser refuses a family split in two parts of one page), in the text
+// format. An absent file is an empty page. It is closed in t.Cleanup.
 func ServeTextfile(t testing.TB, path string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		data, err := os.ReadFile(path)
+		mfs, err := textfile.ReadFamilies(path)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		data, err := metrics.EncodeText(mfs)
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

@@ -38,6 +38,28 @@ func readFile(t *testing.T, p string) string {
 	return string(data)
 }
 
+// readFiles returns the textfile at path and its histogram shards, by path.
+func readFiles(t *testing.T, path string) map[string]string {
+	t.Helper()
+	files, err := textfile.Files(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, f := range files {
+		out[f] = readFile(t, f)
+	}
+	return out
+}
+
+func stringsOf(files map[string][]byte) map[string]string {
+	out := make(map[string]string, len(files))
+	for p, data := range files {
+		out[p] = string(data)
+	}
+	return out
+}
+
 func TestTextfileSumsAcrossInvocations(t *testing.T) {
 	state := t.TempDir()
 	s := newSender(t, Config{StateDir: state, Now: fixedNow})
@@ -48,14 +70,29 @@ func TestTextfileSumsAcrossInvocations(t *testing.T) {
 		}
 	}
 	path := DefaultTextfile(state)
-	got := readFile(t, path)
-	metricstest.Golden(t, "textfile/summed.prom", []byte(got), *update)
-	fi, err := os.Stat(path)
+	files, err := textfile.Files(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644 (node_exporter runs as another user)", fi.Mode().Perm())
+	// The counters in metrics.prom, the histograms of each version in
+	// metrics.histograms-VERSION.prom: golden summed.prom and
+	// summed.histograms-VERSION.prom.
+	var names []string
+	for _, f := range files {
+		name := "summed" + strings.TrimPrefix(filepath.Base(f), "metrics")
+		names = append(names, name)
+		metricstest.Golden(t, "textfile/"+name, []byte(readFile(t, f)), *update)
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want 0644 (node_exporter runs as another user)", f, fi.Mode().Perm())
+		}
+	}
+	want := []string{"summed.prom", "summed.histograms-4.14-pre.prom", "summed.histograms-4.16.prom", "summed.histograms-4.5-okd.prom"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
 	}
 	left, _ := filepath.Glob(filepath.Join(state, ".metrics.prom.tmp-*"))
 	if len(left) != 0 {
@@ -72,20 +109,33 @@ func TestTextfileReadableByPromtool(t *testing.T) {
 	for _, inv := range metricstest.Invocations() {
 		s.Send(t.Context(), inv)
 	}
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(readFile(t, DefaultTextfile(state)))
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-		t.Fatalf("promtool: %v\n%s", err, out)
+	files, err := textfile.Files(DefaultTextfile(state))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("files %v: %v", files, err)
 	}
-	want := []string{
-		`cluster_installation_duration counter metrics should have "_total" suffix`,
-		`cluster_installation_invocation counter metrics should have "_total" suffix`,
-		`cluster_installation_modification counter metrics should have "_total" suffix`,
-	}
-	if diff := cmp.Diff(want, strings.Split(strings.TrimSpace(string(out)), "\n")); diff != "" {
-		t.Errorf("promtool findings mismatch (-want +got):\n%s", diff)
+	// Each file on its own, as node_exporter reads them.
+	for i, f := range files {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(readFile(t, f))
+		out, err := cmd.CombinedOutput()
+		if i > 0 { // a histogram shard
+			if err != nil {
+				t.Errorf("promtool %s: %v\n%s", f, err, out)
+			}
+			continue
+		}
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+			t.Fatalf("promtool: %v\n%s", err, out)
+		}
+		want := []string{
+			`cluster_installation_duration counter metrics should have "_total" suffix`,
+			`cluster_installation_invocation counter metrics should have "_total" suffix`,
+			`cluster_installation_modification counter metrics should have "_total" suffix`,
+		}
+		if diff := cmp.Diff(want, strings.Split(strings.TrimSpace(string(out)), "\n")); diff != "" {
+			t.Errorf("promtool findings mismatch (-want +got):\n%s", diff)
+		}
 	}
 }
 
@@ -127,8 +177,8 @@ func TestTextfileCorruptIsMovedAside(t *testing.T) {
 			if aside := readFile(t, path+".corrupt-20261123T183000Z"); aside != content {
 				t.Errorf("moved-aside file holds %q", aside)
 			}
-			want, _ := textfile.Canonical(metrics.Samples(testInv(), metrics.SampleOptions{}))
-			if diff := cmp.Diff(string(want), readFile(t, path)); diff != "" {
+			want, _ := textfile.Canonical(path, metrics.Samples(testInv(), metrics.SampleOptions{}))
+			if diff := cmp.Diff(string(want[path]), readFile(t, path)); diff != "" {
 				t.Errorf("fresh file mismatch (-want +got):\n%s", diff)
 			}
 			// A second corruption the same second gets its own name.
@@ -420,11 +470,11 @@ func TestTextfileFastPathMatchesFullParse(t *testing.T) {
 		if rep := s.SendSamples(t.Context(), smp); len(rep.Warnings) != 0 {
 			t.Fatal(warnings(rep))
 		}
-		want, err := textfile.Canonical(all)
+		want, err := textfile.Canonical(DefaultTextfile(state), all)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(string(want), readFile(t, DefaultTextfile(state))); diff != "" {
+		if diff := cmp.Diff(stringsOf(want), readFiles(t, DefaultTextfile(state))); diff != "" {
 			t.Fatalf("after run %d (%s) mismatch (-want +got):\n%s", i, name, diff)
 		}
 	}

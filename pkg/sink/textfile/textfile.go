@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,11 +31,13 @@ import (
 // corrupt (ours stays far smaller: one line per distinct label set).
 const maxTextfile = 64 << 20
 
-// Textfile keeps counters and histograms summed across invocations in a Prometheus text
-// file, as node_exporter's textfile collector reads them. Concurrent
-// invocations are serialised by an flock on PATH.lock; the file is replaced
-// by an fsynced temporary file and an atomic rename, so a reader sees the old
-// or the new file and no update is lost.
+// Textfile keeps counters and histograms summed across invocations in
+// Prometheus text files, as node_exporter's textfile collector reads them:
+// the counters in the textfile itself, the histograms in one shard per
+// version beside it (ShardPath). Concurrent invocations are serialised by
+// an flock on PATH.lock, which covers the textfile and all its shards; each
+// file is replaced by an fsynced temporary file and an atomic rename, so a
+// reader sees the old or the new file and no update is lost.
 type Textfile struct {
 	path string
 	now  func() time.Time
@@ -44,6 +47,9 @@ type Textfile struct {
 	// CreateTemp is os.CreateTemp; tests replace it to simulate a full or
 	// read-only file system.
 	CreateTemp func(dir, pattern string) (TempFile, error)
+	// rename is os.Rename; tests replace it to stop an update between the
+	// renames of its files, as a kill would.
+	rename func(oldpath, newpath string) error
 }
 
 // TempFile is the part of *os.File the textfile writer uses.
@@ -62,16 +68,22 @@ func New(path string, now func() time.Time, note func(error)) *Textfile {
 	if now == nil {
 		now = time.Now
 	}
-	return &Textfile{path: path, now: now, note: note,
+	return &Textfile{path: path, now: now, note: note, rename: os.Rename,
 		CreateTemp: func(dir, pattern string) (TempFile, error) { return os.CreateTemp(dir, pattern) }}
 }
 
-// Send implements sink.Sink: it adds the batch's counters and histogram
-// observations to the series in the file.
+// Send implements sink.Sink: it adds the batch's counters to the series in
+// the textfile and its histogram observations to those in the shard of
+// their version. A textfile written before the shards has its histograms
+// moved into them on the way.
 func (t *Textfile) Send(ctx context.Context, b sink.Batch) error {
 	mfs, err := metrics.Gather(b.Samples)
 	if err != nil {
 		return err
+	}
+	counters, histograms, err := splitFamilies(mfs, false)
+	if err != nil {
+		return fmt.Errorf("textfile %s: %w", t.path, err)
 	}
 	if err := CheckPath(t.path); err != nil {
 		return sink.NotDelivered(err)
@@ -88,51 +100,182 @@ func (t *Textfile) Send(ctx context.Context, b sink.Batch) error {
 	if err := CheckPath(t.path); err != nil {
 		return sink.NotDelivered(err)
 	}
-	data, err := readTextfileBytes(t.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		data = nil
-	case err != nil:
+	// The ids of the batches a file already holds: a batch sent again (a
+	// journal record taken over after a kill between a rename and the
+	// journal's Done) is not added twice to any file.
+	id := ""
+	if validID(b.ID) {
+		id = b.ID
+	}
+	data, err := readExisting(t.path)
+	if err != nil {
 		return sink.NotDelivered(err)
 	}
-	// The ids of the batches this file already holds: a batch sent again
-	// (a journal record taken over after a kill between this rename and
-	// the journal's Done) is not added twice.
-	applied := appliedIDs(data)
-	if b.ID != "" && validID(b.ID) {
-		if slices.Contains(applied, b.ID) {
-			return nil
+	main := &change{path: t.path, data: data, add: counters}
+	changes := []*change{main}
+	var moved map[string][]*dto.MetricFamily
+	var absorbed []byte
+	if hasShardedFamilies(data) {
+		// Written before the shards: its histograms move to them. The
+		// shards are renamed first, each naming the content it absorbed,
+		// then PATH without them; after a kill between the two, the next
+		// update does not move them again.
+		current, err := t.current(t.path, data, parseText)
+		if err != nil {
+			return err
 		}
-		applied = keepApplied(append(applied, b.ID))
+		keep, byVersion, _ := splitFamilies(sortedFamilies(current), true)
+		main.parsed = make(map[string]*dto.MetricFamily, len(keep))
+		for _, mf := range keep {
+			main.parsed[mf.GetName()] = mf
+		}
+		main.rewrite = true
+		if len(byVersion) > 0 {
+			moved, absorbed = byVersion, absorbedLine(data)
+		}
+	}
+	versions := slices.Sorted(maps.Keys(histograms))
+	for v := range moved {
+		if histograms[v] == nil {
+			versions = append(versions, v)
+		}
+	}
+	slices.Sort(versions)
+	for _, v := range versions {
+		c := &change{version: v, add: histograms[v]}
+		c.path, _ = ShardPath(t.path, v) // splitFamilies checked v
+		if err := CheckPath(c.path); err != nil {
+			return sink.NotDelivered(err)
+		}
+		if c.data, err = readExisting(c.path); err != nil {
+			return sink.NotDelivered(err)
+		}
+		if moved[v] != nil {
+			c.absorbed = absorbed
+			if !bytes.Equal(absorbedOf(c.data), absorbed) {
+				c.absorb, c.inherit = moved[v], appliedIDs(data)
+			}
+		}
+		changes = append(changes, c)
+	}
+	cm := t.newCommit()
+	defer cm.abort()
+	for _, c := range changes {
+		w, err := t.render(c, id)
+		if err != nil {
+			return err
+		}
+		if w != nil {
+			if err := cm.add(*w); err != nil {
+				return err
+			}
+		}
+	}
+	return cm.finish()
+}
+
+// readExisting reads a textfile or shard; a missing one is empty (nil).
+func readExisting(path string) ([]byte, error) {
+	data, err := readTextfileBytes(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
+
+// change is what an update does to one file: the textfile (version "") or
+// the shard of a version.
+type change struct {
+	path, version string
+	data          []byte // the file as read, nil when missing
+	// parsed, when set, is the file's content to write instead of data's
+	// (the textfile without the histograms it hands to the shards);
+	// rewrite says to write it even when the batch adds nothing here.
+	parsed  map[string]*dto.MetricFamily
+	rewrite bool
+	add     []*dto.MetricFamily // the batch's part
+	// absorb is the histograms of this version moved from the textfile,
+	// inherit the textfile's applied ids (their batches' histograms are in
+	// absorb), absorbed the line that names the textfile content they came
+	// from.
+	absorb   []*dto.MetricFamily
+	inherit  []string
+	absorbed []byte
+}
+
+// write is the new content of one file, in parts.
+type write struct {
+	path  string
+	parts [][]byte
+}
+
+// render returns the new content of c's file, or nil when it stays as it
+// is (it holds the batch already, or the batch has nothing for it).
+func (t *Textfile) render(c *change, id string) (*write, error) {
+	applied := appliedIDs(c.data)
+	if len(c.inherit) > 0 {
+		applied = keepApplied(append(applied, c.inherit...))
+	}
+	add := c.add
+	if id != "" && len(add) > 0 {
+		if slices.Contains(applied, id) {
+			add = nil
+		} else {
+			applied = keepApplied(append(applied, id))
+		}
+	}
+	if len(add) == 0 && c.absorb == nil && !c.rewrite {
+		return nil, nil
 	}
 	ids := appliedBlock(applied)
 	// Fast path: a file we wrote, unchanged since (its checksum says so),
 	// that already holds every series: add in place, no parsing.
-	if body, ok := verifiedBody(data); ok {
-		if out, ok := addInPlace(skipApplied(body), mfs); ok {
-			return t.replace(checksumLine(ids, out), ids, out)
+	if c.parsed == nil && c.absorb == nil {
+		if body, ok := verifiedBody(c.data); ok {
+			if out, ok := addInPlace(skipMeta(body), add); ok {
+				return &write{c.path, [][]byte{checksumLine(ids, c.absorbed, out), ids, c.absorbed, out}}, nil
+			}
 		}
 	}
-	current, err := parseText(t.path, data)
+	current := c.parsed
+	if current == nil {
+		parse := parseText
+		if c.version != "" {
+			parse = func(path string, data []byte) (map[string]*dto.MetricFamily, error) {
+				return parseShard(path, c.version, data)
+			}
+		}
+		var err error
+		if current, err = t.current(c.path, c.data, parse); err != nil {
+			return nil, err
+		}
+	}
+	out, err := metrics.EncodeText(mergeFamilies(current, slices.Concat(c.absorb, add)))
 	if err != nil {
-		var ce *sink.CorruptError
-		if !errors.As(err, &ce) {
-			return sink.NotDelivered(err)
-		}
-		aside, mvErr := moveAside(t.path, t.now())
-		if mvErr != nil {
-			return sink.NotDelivered(fmt.Errorf("textfile %s is corrupt (%s) and cannot be moved aside: %w", t.path, ce.Reason, sink.CleanPathErr(mvErr)))
-		}
-		if t.note != nil {
-			t.note(fmt.Errorf("textfile %s was corrupt (%s): moved aside to %s, started a fresh one", t.path, ce.Reason, filepath.Base(aside)))
-		}
-		current = nil
+		return nil, err
 	}
-	out, err := metrics.EncodeText(mergeFamilies(current, mfs))
-	if err != nil {
-		return err
+	return &write{c.path, [][]byte{checksumLine(ids, c.absorbed, out), ids, c.absorbed, out}}, nil
+}
+
+// current parses a file; one that is corrupt is moved aside (with one
+// note) and reads as empty.
+func (t *Textfile) current(path string, data []byte, parse func(string, []byte) (map[string]*dto.MetricFamily, error)) (map[string]*dto.MetricFamily, error) {
+	mfs, err := parse(path, data)
+	if err == nil {
+		return mfs, nil
 	}
-	return t.replace(checksumLine(ids, out), ids, out)
+	var ce *sink.CorruptError
+	if !errors.As(err, &ce) {
+		return nil, sink.NotDelivered(err)
+	}
+	aside, mvErr := moveAside(path, t.now())
+	if mvErr != nil {
+		return nil, sink.NotDelivered(fmt.Errorf("textfile %s is corrupt (%s) and cannot be moved aside: %w", path, ce.Reason, sink.CleanPathErr(mvErr)))
+	}
+	if t.note != nil {
+		t.note(fmt.Errorf("textfile %s was corrupt (%s): moved aside to %s, started a fresh one", path, ce.Reason, filepath.Base(aside)))
+	}
+	return nil, nil
 }
 
 // appliedPrefix starts the comment lines, right after the checksum line,
@@ -169,14 +312,26 @@ func appliedIDs(data []byte) []string {
 
 // skipApplied returns body after its leading applied-id lines.
 func skipApplied(body []byte) []byte {
-	for bytes.HasPrefix(body, []byte(appliedPrefix)) {
-		i := bytes.IndexByte(body, '\n')
-		if i < 0 {
-			return nil
+	for {
+		_, rest, ok := cutLine(body, appliedPrefix)
+		if !ok {
+			return body
 		}
-		body = body[i+1:]
+		body = rest
 	}
-	return body
+}
+
+// cutLine splits the first line (its newline included) off body when it
+// starts with prefix.
+func cutLine(body []byte, prefix string) (line, rest []byte, ok bool) {
+	if !bytes.HasPrefix(body, []byte(prefix)) {
+		return nil, body, false
+	}
+	i := bytes.IndexByte(body, '\n')
+	if i < 0 {
+		return body, nil, true
+	}
+	return body[:i+1], body[i+1:], true
 }
 
 // keepApplied sorts ids, drops duplicates and keeps the MaxApplied newest.
@@ -278,6 +433,7 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 	var edits []edit
 	var text bytes.Buffer
 	needle := make([]byte, 0, 256)
+	after := 0 // the newline ending the previous series' last line
 	for _, mf := range add {
 		switch mf.GetType() {
 		case dto.MetricType_COUNTER, dto.MetricType_HISTOGRAM:
@@ -303,9 +459,13 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 				key, addText := line[:sp+1], line[sp+1:] // "name{labels} ", "value"
 				var start int
 				if pos < 0 {
+					// add and body are sorted alike: look after the
+					// previous series first, then from the top.
 					needle = append(append(needle[:0], '\n'), key...)
-					i := bytes.Index(body, needle)
-					if i < 0 {
+					i := bytes.Index(body[after:], needle)
+					if i >= 0 {
+						i += after
+					} else if i = bytes.Index(body, needle); i < 0 {
 						return nil, false
 					}
 					start = i + len(needle)
@@ -328,6 +488,9 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 				edits = append(edits, edit{start, end, strconv.FormatFloat(old+inc, 'g', -1, 64)})
 				pos = end + 1
 			}
+			if pos > 0 {
+				after = pos - 1
+			}
 		}
 	}
 	slices.SortFunc(edits, func(a, b edit) int { return a.start - b.start })
@@ -344,40 +507,98 @@ func addInPlace(body []byte, add []*dto.MetricFamily) ([]byte, bool) {
 	return append(out, body[pos:]...), true
 }
 
-// replace writes parts, in order, to a temporary file beside the textfile, fsyncs it
-// and renames it into place. On any failure the old file is untouched.
-func (t *Textfile) replace(parts ...[]byte) (err error) {
-	dir := filepath.Dir(t.path)
-	f, err := t.CreateTemp(dir, "."+filepath.Base(t.path)+".tmp-*")
+// commit replaces files: each file's new content goes to a temporary file
+// beside it, whose fsync starts at once in its own goroutine (the next
+// file is rendered and written meanwhile, and the file system commits
+// concurrent fsyncs together); finish waits for them, renames the files
+// into place, the textfile (the first added, when it is written) last, and
+// fsyncs the directory once. A failure before the renames leaves every
+// file untouched; one between them leaves the files renamed so far
+// updated, each with the batch's id, so the batch sent again is added to
+// the others only.
+type commit struct {
+	t   *Textfile
+	dir string
+	ps  []*pending
+	wg  sync.WaitGroup
+}
+
+// pending is one temporary file of a commit.
+type pending struct {
+	path            string
+	f               TempFile
+	err             error // of its fsync
+	closed, renamed bool
+}
+
+func (t *Textfile) newCommit() *commit { return &commit{t: t, dir: filepath.Dir(t.path)} }
+
+// add writes w to a temporary file and starts its fsync.
+func (c *commit) add(w write) error {
+	f, err := c.t.CreateTemp(c.dir, "."+filepath.Base(w.path)+".tmp-*")
 	if err != nil {
-		return sink.NotDelivered(fmt.Errorf("cannot create a file in %s: %w", dir, sink.ErrnoOf(err)))
+		return sink.NotDelivered(fmt.Errorf("cannot create a file in %s: %w", c.dir, sink.ErrnoOf(err)))
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	for _, data := range parts {
+	p := &pending{path: w.path, f: f}
+	c.ps = append(c.ps, p)
+	for _, data := range w.parts {
 		if _, err := f.Write(data); err != nil {
-			return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", t.path, sink.ErrnoOf(err)))
+			return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", w.path, sink.ErrnoOf(err)))
 		}
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", t.path, sink.ErrnoOf(err)))
+		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", w.path, sink.ErrnoOf(err)))
 	}
-	if err := f.Sync(); err != nil {
-		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", t.path, sink.ErrnoOf(err)))
-	}
-	if err := f.Close(); err != nil {
-		return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", t.path, sink.ErrnoOf(err)))
-	}
-	if err := os.Rename(tmp, t.path); err != nil {
-		return sink.NotDelivered(fmt.Errorf("replacing textfile %s: %w", t.path, sink.ErrnoOf(err)))
-	}
-	sink.SyncDir(dir)
+	c.wg.Go(func() { p.err = f.Sync() })
 	return nil
+}
+
+// finish waits for the fsyncs and renames the files into place.
+func (c *commit) finish() error {
+	c.wg.Wait()
+	for _, p := range c.ps {
+		if p.err != nil {
+			return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", p.path, sink.ErrnoOf(p.err)))
+		}
+	}
+	for _, p := range c.ps {
+		p.closed = true
+		if err := p.f.Close(); err != nil {
+			return sink.NotDelivered(fmt.Errorf("writing textfile %s: %w", p.path, sink.ErrnoOf(err)))
+		}
+	}
+	for _, p := range slices.Backward(c.ps) {
+		if err := c.t.rename(p.f.Name(), p.path); err != nil {
+			return sink.NotDelivered(fmt.Errorf("replacing textfile %s: %w", p.path, sink.ErrnoOf(err)))
+		}
+		p.renamed = true
+	}
+	if len(c.ps) > 0 {
+		sink.SyncDir(c.dir)
+	}
+	return nil
+}
+
+// abort, after finish or a failure, removes the temporary files left (none
+// after a finish that succeeded) and fsyncs the directory if some were
+// renamed.
+func (c *commit) abort() {
+	c.wg.Wait()
+	renamed, left := false, false
+	for _, p := range c.ps {
+		if !p.closed {
+			_ = p.f.Close()
+		}
+		if p.renamed {
+			renamed = true
+		} else {
+			left = true
+			_ = os.Remove(p.f.Name())
+		}
+	}
+	if renamed && left {
+		sink.SyncDir(c.dir)
+	}
 }
 
 // CheckPath refuses a textfile path that is a symbolic link (the
@@ -463,16 +684,65 @@ func moveAside(path string, now time.Time) (string, error) {
 	return "", fmt.Errorf("too many corrupt copies of %s", path)
 }
 
-// Read parses a textfile with expfmt's text parser. A missing file
-// returns an error wrapping fs.ErrNotExist; one that is not valid exposition
-// text, holds our families with another type, or holds negative or
-// non-finite counters returns a *CorruptError. Timestamps are dropped.
+// Read parses a textfile and its histogram shards with expfmt's text
+// parser and merges them: each family once, with the series of every file.
+// A missing file without shards returns an error wrapping fs.ErrNotExist;
+// a file that is not valid exposition text, holds our families with
+// another type, or holds negative or non-finite counters (a shard: anything
+// but its version's histograms) returns a *CorruptError. Timestamps are
+// dropped. While a textfile written before the shards has not been
+// rewritten yet, its histograms already in a shard count once.
 func Read(path string) (map[string]*dto.MetricFamily, error) {
 	data, err := readTextfileBytes(path)
-	if err != nil {
+	missing := errors.Is(err, fs.ErrNotExist)
+	if err != nil && !missing {
 		return nil, err
 	}
-	return parseText(path, data)
+	mfs := map[string]*dto.MetricFamily{}
+	if !missing {
+		if mfs, err = parseText(path, data); err != nil {
+			return nil, err
+		}
+	}
+	shards, lerr := shardFiles(path)
+	if lerr != nil {
+		return nil, lerr
+	}
+	if missing && len(shards) == 0 {
+		return nil, err
+	}
+	var absorbed []byte
+	if !missing && hasShardedFamilies(data) {
+		absorbed = absorbedLine(data)
+	}
+	for _, s := range shards {
+		sdata, err := readTextfileBytes(s.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // moved aside since the listing
+		}
+		if err != nil {
+			return nil, err
+		}
+		smfs, err := parseShard(s.path, s.version, sdata)
+		if err != nil {
+			return nil, err
+		}
+		if absorbed != nil && bytes.Equal(absorbedOf(sdata), absorbed) {
+			dropVersion(mfs, s.version)
+		}
+		for name, mf := range smfs {
+			cur, ok := mfs[name]
+			if !ok {
+				mfs[name] = mf
+				continue
+			}
+			if cur.GetHelp() == "" {
+				cur.Help = mf.Help
+			}
+			cur.Metric = append(cur.Metric, mf.Metric...)
+		}
+	}
+	return mfs, nil
 }
 
 // readTextfileBytes reads a textfile, never through a symbolic link; a
@@ -683,10 +953,10 @@ func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
 	}
 }
 
-// ReadFamilies reads the textfile and returns every family sorted by name,
-// each series once (duplicated series summed) with its labels sorted, as
-// `metrics show` prints them. A missing file returns an error wrapping
-// fs.ErrNotExist; an unreadable one a *sink.CorruptError.
+// ReadFamilies reads the textfile and its shards (Read) and returns every
+// family sorted by name, each series once (duplicated series summed) with
+// its labels sorted, as `metrics show` prints them. A missing file returns
+// an error wrapping fs.ErrNotExist; an unreadable one a *sink.CorruptError.
 func ReadFamilies(path string) ([]*dto.MetricFamily, error) {
 	mfs, err := Read(path)
 	if err != nil {
@@ -695,18 +965,40 @@ func ReadFamilies(path string) ([]*dto.MetricFamily, error) {
 	return mergeFamilies(mfs, nil), nil
 }
 
-// Canonical is the textfile that holds exactly samples, as Send writes it
-// into an empty file (checksum line included).
-func Canonical(samples []metrics.Sample) ([]byte, error) {
-	body, err := metrics.Text(samples)
+// Canonical is the set of files, by path, that Send writes for exactly
+// samples next to a textfile at path in an empty directory (checksum lines
+// included): path with the counters, when there are any, and the shard of
+// each version with its histograms.
+func Canonical(path string, samples []metrics.Sample) (map[string][]byte, error) {
+	mfs, err := metrics.Gather(samples)
 	if err != nil {
 		return nil, err
 	}
-	return withChecksum(body), nil
+	counters, histograms, err := splitFamilies(mfs, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, 1+len(histograms))
+	if len(counters) > 0 {
+		body, err := metrics.EncodeText(counters)
+		if err != nil {
+			return nil, err
+		}
+		out[path] = withChecksum(body)
+	}
+	for v, mfs := range histograms {
+		body, err := metrics.EncodeText(mfs)
+		if err != nil {
+			return nil, err
+		}
+		shard, _ := ShardPath(path, v) // splitFamilies checked v
+		out[shard] = withChecksum(body)
+	}
+	return out, nil
 }
 
-// Verified reports whether data is a textfile we wrote and nobody changed
-// since (its checksum line matches).
+// Verified reports whether data, a textfile or a shard, is one we wrote
+// and nobody changed since (its checksum line matches).
 func Verified(data []byte) bool {
 	_, ok := verifiedBody(data)
 	return ok
