@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/common/model"
 	"golang.org/x/sys/unix"
 
+	"github.com/install-metrics/install-metrics/internal/fsutil"
 	"github.com/install-metrics/install-metrics/pkg/metrics"
 	"github.com/install-metrics/install-metrics/pkg/sink"
 )
@@ -631,43 +632,14 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening lock file %s: %w", path, err)
 	}
-	unlock := func() { _ = unix.Flock(fd, unix.LOCK_UN); _ = unix.Close(fd) }
-	err = flock(fd, unix.LOCK_EX|unix.LOCK_NB)
-	if err == nil {
-		return unlock, nil
-	}
-	if !errors.Is(err, unix.EWOULDBLOCK) {
-		_ = unix.Close(fd)
+	unlock, err := fsutil.Lock(ctx, fd)
+	switch {
+	case errors.Is(err, fsutil.ErrLocked):
+		return nil, fmt.Errorf("textfile %s stayed locked by other install-metrics runs until --metrics-timeout ran out", strings.TrimSuffix(path, ".lock"))
+	case err != nil:
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
-	got := make(chan error, 1)
-	go func() { got <- flock(fd, unix.LOCK_EX) }()
-	select {
-	case err := <-got:
-		if err != nil {
-			_ = unix.Close(fd)
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		return unlock, nil
-	case <-ctx.Done():
-		go func() {
-			if err := <-got; err == nil {
-				_ = unix.Flock(fd, unix.LOCK_UN)
-			}
-			_ = unix.Close(fd)
-		}()
-		return nil, fmt.Errorf("textfile %s stayed locked by other install-metrics runs until --metrics-timeout ran out", strings.TrimSuffix(path, ".lock"))
-	}
-}
-
-// flock retries on EINTR.
-func flock(fd, how int) error {
-	for {
-		err := unix.Flock(fd, how)
-		if !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
+	return unlock, nil
 }
 
 // moveAside renames a corrupt file to PATH.corrupt-<UTC time>, which
