@@ -2,9 +2,12 @@
 // histograms summed across invocations in Prometheus text files that
 // node_exporter's textfile collector can read.
 //
-// The counter families live in PATH itself; the histogram families, whose
-// series all carry a version label, live in one shard file per version
-// beside it: for dir/metrics.prom the histograms of 4.16 are in
+// While PATH is smaller than Textfile.ShardAt (DefaultShardAt, 256 KiB)
+// and has no shard, it holds everything: a run writes one file with one
+// fsync. The update that finds it larger moves the histograms into shards,
+// where they stay: the counter families live in PATH itself; the histogram
+// families, whose series all carry a version label, live in one shard file
+// per version beside it: for dir/metrics.prom the histograms of 4.16 are in
 // dir/metrics.histograms-4.16.prom (ShardPath; for a PATH not ending in
 // .prom, PATH.histograms-4.16.prom). A run so rewrites two small files, not
 // the histograms of every version ever installed. node_exporter reads every
@@ -37,8 +40,9 @@
 // other files are kept. A path that is a symbolic link, a directory or not
 // writable is a sink.NotDeliveredError (the sender spools the batch).
 //
-// A PATH written before the shards holds the histograms of every version.
-// The first update moves them: it writes each version's shard with them and
+// A PATH that holds the histograms of every version (below ShardAt, or
+// written before the shards) has them moved by the first update that finds
+// it at ShardAt or beyond: it writes each version's shard with them and
 // a comment line naming PATH's content (its CRC-32C and size), then PATH
 // without them. After a kill in between, PATH still has that content: the
 // next update does not add them again, and Read counts them once.

@@ -90,7 +90,7 @@ func seriesOnce(t *testing.T, path string) {
 func TestTextfileShardLayout(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "metrics.prom")
-	tf := New(path, nil, nil)
+	tf := sharding(path, nil, nil)
 	var all []metrics.Sample
 	for _, v := range []string{"4.16.3", "4.17.0-rc.1", "4.5.0-okd", "unreleased-master-123", ""} {
 		all = append(all, runOf(v)...)
@@ -177,7 +177,7 @@ func TestTextfileRefusesUnsafeVersion(t *testing.T) {
 	bad := metrics.Sample{Name: metrics.StageDurationFamily, Kind: metrics.Histogram, Value: 60, Labels: []metrics.Label{
 		{Name: "stage", Value: "api"}, {Name: "finished", Value: "true"}, {Name: "version", Value: "../../etc/x"},
 		{Name: "platform", Value: "aws"}, {Name: "ci", Value: "false"}}}
-	err := New(path, nil, nil).Send(t.Context(), sink.Batch{Samples: append(runOf("4.16"), bad)})
+	err := sharding(path, nil, nil).Send(t.Context(), sink.Batch{Samples: append(runOf("4.16"), bad)})
 	if err == nil || !strings.Contains(err.Error(), `version label "../../etc/x", which cannot name a histogram shard`) {
 		t.Errorf("err %v", err)
 	}
@@ -216,7 +216,7 @@ func TestTextfileShardsExactlyOnceAcrossKill(t *testing.T) {
 		t.Run(map[int]string{1: "before the shard", 2: "between the renames"}[failAt], func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "metrics.prom")
-			tf := New(path, nil, nil)
+			tf := sharding(path, nil, nil)
 			send(t, tf, run)
 			failRename(tf, failAt)
 			err := tf.Send(t.Context(), sink.Batch{Samples: run, ID: testID(1)})
@@ -261,7 +261,7 @@ func TestTextfileShardsSyncFailure(t *testing.T) {
 		t.Run(which, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "metrics.prom")
-			tf := New(path, nil, nil)
+			tf := sharding(path, nil, nil)
 			send(t, tf, runOf("4.16.3"))
 			before := readFiles(t, path)
 			tf.CreateTemp = func(dir, pattern string) (TempFile, error) {
@@ -326,7 +326,7 @@ func TestTextfileMigration(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "metrics.prom")
 			legacy := legacyFile(t, path, old, testID(1))
-			tf := New(path, nil, func(err error) { t.Errorf("note: %v", err) })
+			tf := sharding(path, nil, func(err error) { t.Errorf("note: %v", err) })
 			if failAt > 0 {
 				failRename(tf, failAt)
 				if err := tf.Send(t.Context(), sink.Batch{Samples: run, ID: testID(2)}); err == nil {
@@ -391,7 +391,7 @@ func TestTextfileMigrationKeepsAppliedIDs(t *testing.T) {
 	path := filepath.Join(dir, "metrics.prom")
 	old := slices.Concat(runOf("4.15.2"), runOf("4.16.3"))
 	legacyFile(t, path, old, testID(1))
-	tf := New(path, nil, nil)
+	tf := sharding(path, nil, nil)
 	if err := tf.Send(t.Context(), sink.Batch{Samples: runOf("4.16.3"), ID: testID(1)}); err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func TestTextfileCorruptShard(t *testing.T) {
 			path := filepath.Join(dir, "metrics.prom")
 			var notes []string
 			now := func() time.Time { return time.Date(2026, 11, 23, 18, 30, 0, 0, time.UTC) }
-			tf := New(path, now, func(err error) { notes = append(notes, err.Error()) })
+			tf := sharding(path, now, func(err error) { notes = append(notes, err.Error()) })
 			send(t, tf, runOf("4.16.3"))
 			send(t, tf, runOf("4.17.1"))
 			shard, _ := ShardPath(path, "4.16")
@@ -449,5 +449,64 @@ func TestTextfileCorruptShard(t *testing.T) {
 				t.Errorf("merged view (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// sharding is New with the histograms in shards from the first update, as
+// a textfile beyond ShardAt has them.
+func sharding(path string, now func() time.Time, note func(error)) *Textfile {
+	tf := New(path, now, note)
+	tf.ShardAt = -1
+	return tf
+}
+
+// Below ShardAt, with no shard yet, PATH holds everything (one file, one
+// fsync per run); the update that finds PATH at ShardAt or beyond moves
+// the histograms into their shards, and from then on they stay there,
+// whatever PATH's size. Every series is counted once throughout.
+func TestTextfileShardsFromShardAt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "metrics.prom")
+	tf := New(path, nil, nil)
+	tf.ShardAt = 4 << 10
+	send := func() {
+		t.Helper()
+		if err := tf.Send(t.Context(), sink.Batch{Samples: runOf("4.16")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := func() []string {
+		t.Helper()
+		fs, err := Files(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fs
+	}
+	send()
+	if fs := files(); len(fs) != 1 {
+		t.Fatalf("below ShardAt: files %v, want PATH alone", fs)
+	}
+	for range 3 {
+		send()
+	}
+	if fs := files(); len(fs) != 2 {
+		t.Fatalf("after PATH passed ShardAt: files %v, want PATH and the 4.16 shard", fs)
+	}
+	tf.ShardAt = 1 << 30 // PATH is small again: the shards stay in use
+	send()
+	if fs := files(); len(fs) != 2 {
+		t.Errorf("with shards present: files %v", fs)
+	}
+	mfs, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mfs[metrics.CommandDurationFamily].GetMetric() {
+		if c := m.GetHistogram().GetSampleCount(); c != 5 {
+			t.Errorf("command duration count %d, want the 5 runs", c)
+		}
+	}
+	if got := mfs[metrics.InvocationFamily].GetMetric()[0].GetCounter().GetValue(); got != 5 {
+		t.Errorf("invocations %v, want 5", got)
 	}
 }
