@@ -57,7 +57,7 @@ type Textfile struct {
 	ShardAt int
 }
 
-// DefaultShardAt: PATH keeps its histograms until it reaches 256 KiB,
+// DefaultShardAt is where PATH stops holding its histograms: 256 KiB,
 // about a dozen versions on a dozen platforms. A run then writes one file
 // (one fsync: the shards' second file and fsync cost every run 1.7 ms on
 // the benchmark VM); beyond it, where rewriting the whole file costs more
