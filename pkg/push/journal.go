@@ -106,12 +106,11 @@ func (s *Sender) SendRun(ctx context.Context, e *journal.Entry, inv record.Invoc
 	defer e.Close()
 	runCtx, cancel := context.WithTimeout(ctx, max(s.cfg.Timeout, localBudget))
 	defer cancel()
-	g := newWriteGate(e)
-	g.open(e.Note(inv))
+	g := newWriteGate(e, e.Note(inv))
 	var healthy, kept []SinkURL
 	rep := s.send(runCtx, s.batchOf(inv, e.ID()), sendOpts{sinks: s.cfg.Sinks, flush: true, gate: g, healthy: &healthy, kept: &kept})
-	if err := g.wait(); err != nil {
-		rep.Warnings = append(rep.Warnings, &Warning{Sink: "journal", Err: err})
+	if g.err != nil {
+		rep.Warnings = append(rep.Warnings, &Warning{Sink: "journal", Err: g.err})
 	}
 	if err := e.Settle(urlsOf(without(s.cfg.Sinks, kept))...); err != nil {
 		rep.Warnings = append(rep.Warnings, &Warning{Sink: "journal", Err: err})
@@ -140,36 +139,25 @@ func without(us, drop []SinkURL) []SinkURL {
 // send phase gave up waiting) no sink passes any more, so one that had not
 // written yet provably sent nothing and stays Pending.
 type writeGate struct {
-	e     *journal.Entry
-	ready chan struct{} // closed when the record is complete
-	err   error         // of completing it; read after ready
+	e   *journal.Entry
+	err error // of completing the record: no sink passes
 
 	mu     sync.Mutex
 	closed bool
 	passed map[string]bool
 }
 
-func newWriteGate(e *journal.Entry) *writeGate {
-	return &writeGate{e: e, ready: make(chan struct{}), passed: map[string]bool{}}
-}
-
-// open says the record is complete (err nil) or could not be written.
-func (g *writeGate) open(err error) {
-	g.err = err
-	close(g.ready)
-}
-
-// wait waits for open and returns its error.
-func (g *writeGate) wait() error {
-	<-g.ready
-	return g.err
+// newWriteGate is the gate of e, whose record was completed with the
+// error err (nil: it was).
+func newWriteGate(e *journal.Entry, err error) *writeGate {
+	return &writeGate{e: e, err: err, passed: map[string]bool{}}
 }
 
 // pass marks sink Sending, durably, and lets it write; an error (the
 // journal cannot be written, the gate is closed) keeps it from writing.
 func (g *writeGate) pass(sink string) error {
-	if err := g.wait(); err != nil {
-		return fmt.Errorf("the journal record could not be completed: %w", err)
+	if g.err != nil {
+		return fmt.Errorf("the journal record could not be completed: %w", g.err)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -185,8 +173,8 @@ func (g *writeGate) pass(sink string) error {
 
 // mark marks sink Sending before its push is spooled.
 func (g *writeGate) mark(sink string) error {
-	if err := g.wait(); err != nil {
-		return err
+	if g.err != nil {
+		return g.err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -253,23 +241,12 @@ func (s *Sender) sendTakenOver(ctx context.Context, allowed []SinkURL, explicit 
 			_ = e.Close()
 			continue
 		}
-		var local []string
-		for _, u := range todo {
-			if u.Kind == TextfileSink {
-				local = append(local, u.String())
-			}
-		}
-		if err := e.Sending(local...); err != nil {
-			warns = append(warns, &Warning{Sink: "journal", Err: err})
-			_ = e.Close()
-			continue // unsent: it may be sent while the journal can be written
-		}
+		// The textfile needs no mark (it skips an id it holds); each
+		// network sink is marked Sending by the gate once connected.
 		var rep *Report
 		var kept []SinkURL
 		if len(todo) > 0 {
-			g := newWriteGate(e)
-			g.open(nil)
-			rep = es.send(ctx, s.batchOf(st.Invocation, e.ID()), sendOpts{sinks: todo, gate: g, kept: &kept})
+			rep = es.send(ctx, s.batchOf(st.Invocation, e.ID()), sendOpts{sinks: todo, gate: newWriteGate(e, nil), kept: &kept})
 			if len(rep.Sent) > 0 {
 				sent++
 			}

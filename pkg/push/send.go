@@ -182,6 +182,20 @@ func (s *Sender) send(ctx context.Context, batch sink.Batch, o sendOpts) *Report
 		}
 	}()
 	rep := &Report{}
+	// markOrKeep marks u Sending before its push is spooled; when the
+	// journal cannot say so, the push is not spooled but stays Pending
+	// in the journal (one warning).
+	markOrKeep := func(u SinkURL, why error) bool {
+		if g == nil {
+			return true
+		}
+		err := g.mark(u.String())
+		if err != nil {
+			kept = append(kept, u)
+			rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Spooled: true, Err: fmt.Errorf("%w; kept in the journal for `install-metrics metrics flush` (%w)", why, err)})
+		}
+		return err == nil
+	}
 	var (
 		mu    sync.Mutex
 		notes []*Warning
@@ -249,12 +263,8 @@ func (s *Sender) send(ctx context.Context, batch sink.Batch, o sendOpts) *Report
 				healthy = append(healthy, r.u)
 				continue
 			}
-			if g != nil && sink.IsNotDelivered(r.err) {
-				if err := g.mark(r.u.String()); err != nil {
-					kept = append(kept, r.u)
-					rep.Warnings = append(rep.Warnings, &Warning{Sink: r.u.String(), Spooled: true, Err: fmt.Errorf("%w; kept in the journal for `install-metrics metrics flush` (%w)", r.err, err)})
-					continue
-				}
+			if sink.IsNotDelivered(r.err) && !markOrKeep(r.u, r.err) {
+				continue
 			}
 			s.handleFailure(rep, r.u, batch, r.err)
 		case <-safety.C:
@@ -281,12 +291,8 @@ func (s *Sender) send(ctx context.Context, batch sink.Batch, o sendOpts) *Report
 		}
 	}
 	for _, u := range direct {
-		if g != nil {
-			if err := g.mark(u.String()); err != nil {
-				kept = append(kept, u)
-				rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Spooled: true, Err: fmt.Errorf("--metrics-timeout 0: kept in the journal for `install-metrics metrics flush` (%w)", err)})
-				continue
-			}
+		if !markOrKeep(u, errors.New("--metrics-timeout 0")) {
+			continue
 		}
 		if warns, err := s.spool.Add(u.String(), batch); err != nil {
 			rep.Warnings = append(rep.Warnings, &Warning{Sink: u.String(), Err: fmt.Errorf("--metrics-timeout 0: could not keep the samples for later, they are lost: %w", err)})
