@@ -273,7 +273,7 @@ func (e *Entry) drop() {
 
 // release closes the lock file, which releases the flock.
 func (e *Entry) release() {
-	_ = e.waitSync()
+	_ = e.waitSync(false)
 	if e.lockFd >= 0 {
 		_ = unix.Close(e.lockFd)
 		e.lockFd = -1
@@ -296,7 +296,6 @@ const (
 	fullSync     syncMode = iota // before the write returns
 	deferredSync                 // in the background; the next write waits
 	delayedSync                  // in the background after Config.BeginSyncDelay, unless the next write comes first
-	noSync                       // never: survives the process, not a power loss
 )
 
 // writeMode is write with the fsyncs of mode: with deferredSync they run
@@ -359,11 +358,6 @@ func (e *Entry) writeMode(next state, mode syncMode) error {
 	switch mode {
 	case fullSync:
 		return sync()
-	case noSync:
-		if err := tmp.Close(); err != nil {
-			return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(err))
-		}
-		return nil
 	}
 	done := make(chan error, 1)
 	e.synced = done
@@ -378,7 +372,7 @@ func (e *Entry) writeMode(next state, mode syncMode) error {
 // waitSync waits for a deferred sync and returns its error once. A
 // delayed sync not yet due is dropped when supersede is true (a newer
 // record, or none, replaces the one it was for), else run now.
-func (e *Entry) waitSync(supersede ...bool) error {
+func (e *Entry) waitSync(supersede bool) error {
 	if e.synced == nil {
 		return nil
 	}
@@ -386,7 +380,7 @@ func (e *Entry) waitSync(supersede ...bool) error {
 		e.delayed = nil
 		if d.timer.Stop() {
 			e.synced = nil
-			if len(supersede) > 0 && supersede[0] {
+			if supersede {
 				_ = d.file.Close()
 				return nil
 			}
@@ -404,7 +398,7 @@ func (e *Entry) waitSync(supersede ...bool) error {
 func (e *Entry) Synced() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.waitSync()
+	return e.waitSync(false)
 }
 
 // errUnwritten is an empty record: Begin created it and died before its
@@ -540,34 +534,6 @@ func (j *Journal) checkInvocation(inv record.Invocation, provisional bool) error
 		}
 	}
 	return nil
-}
-
-// CompleteSending records how the run ended and marks sinks Sending, in
-// one write: Complete and Sending for the send phase's first write, which
-// must be durable before any request goes out. With durable false it skips
-// the fsyncs: the record survives the death of the process (the rename is
-// done) but not a power loss, after which the provisional record is back;
-// that is enough when every sink marked is idempotent by the entry's id
-// (the textfile), since sending the provisional record again is skipped.
-func (e *Entry) CompleteSending(inv record.Invocation, durable bool, sinks ...string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.canRecord(inv, false); err != nil {
-		return err
-	}
-	next := e.st.clone()
-	next.Invocation, next.Provisional = inv, false
-	for _, s := range sinks {
-		i := slices.IndexFunc(next.Sinks, func(k Sink) bool { return k.URL == s })
-		if i < 0 {
-			return fmt.Errorf("marking journal entry %s %s: it has no such sink", e.st.ID, Sending)
-		}
-		next.Sinks[i].Status = Sending
-	}
-	if durable {
-		return e.write(next)
-	}
-	return e.writeMode(next, noSync)
 }
 
 // Settle marks sinks Done at the end of a send phase. When that leaves no

@@ -92,15 +92,6 @@ type Config struct {
 	// timeout), and a power loss once Entry.Synced returns. The next write
 	// waits for them. Without it Begin returns when the record is durable.
 	DeferBeginSync bool
-	// SkipBeginSync makes Begin return after the rename and never fsync
-	// the provisional record: it survives the death of the process, not a
-	// power loss during the run (which then loses the run, as it would
-	// without a journal, or leaves a torn record TakeOver moves aside).
-	// The next durable write makes it durable. The deferred fsyncs of
-	// DeferBeginSync were measured to delay the installer's start by
-	// 2-3 ms on a loaded machine (docs/benchmarks.md): the installer's
-	// own first file writes wait behind the file system's journal commit.
-	SkipBeginSync bool
 	// BeginSyncDelay, when positive, makes Begin return after the rename
 	// and fsync the record and the directory that long after, in the
 	// background, unless the entry's next write or Close comes first (a
@@ -272,8 +263,6 @@ func (j *Journal) BeginIn(inv record.Invocation, sinks []string, dir string) (*E
 		}
 		mode := fullSync
 		switch {
-		case j.cfg.SkipBeginSync:
-			mode = noSync
 		case j.cfg.BeginSyncDelay > 0:
 			mode = delayedSync
 		case j.cfg.DeferBeginSync:

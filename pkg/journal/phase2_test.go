@@ -5,20 +5,23 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 )
 
-// SkipBeginSync and CompleteSending without fsyncs still write the record
-// (it survives the process); Settle of the last sinks removes record and
-// lock file without a write.
+// A Begin whose fsyncs are not due yet (BeginSyncDelay) still writes the
+// record (it survives the process), and so do Complete and Sending after
+// it; Settle of the last sinks removes record and lock file without a
+// write.
 func TestUnsyncedWritesAndSettle(t *testing.T) {
-	j, _ := open(t, Config{SkipBeginSync: true})
+	j, _ := open(t, Config{BeginSyncDelay: time.Hour})
 	e := begin(t, j)
 	st := e.State()
 	var urls []string
 	for _, k := range st.Sinks {
 		urls = append(urls, k.URL)
 	}
-	must(t, e.CompleteSending(endInv(), false, urls...))
+	must(t, e.Complete(endInv()))
+	must(t, e.Sending(urls...))
 	must(t, e.Close()) // as a kill leaves it
 	taken, err := j.TakeOver(context.Background())
 	must(t, err)
