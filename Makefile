@@ -12,11 +12,12 @@ GOLANGCI_LINT_VERSION   := v2.15.0
 PROMETHEUS_VERSION      := v0.316.0
 STATSD_EXPORTER_VERSION := v0.28.0
 JAEGER_VERSION          := v1.76.0
+EASYJSON_VERSION        := v0.9.2
 
 # Tools the tests need: a real Prometheus, promtool, statsd_exporter and Jaeger.
 TEST_TOOLS := $(BIN)/prometheus $(BIN)/promtool $(BIN)/statsd_exporter $(BIN)/jaeger
 
-.PHONY: all build build-darwin test nginx test-short lint fmt vet tidy bench demo fuzz tools clean release release-check
+.PHONY: all build build-darwin test nginx test-short lint fmt vet generate generated tidy bench demo fuzz tools clean release release-check
 
 all: build
 
@@ -83,6 +84,10 @@ $(BIN)/jaeger: $(BIN)/.pin-jaeger-$(JAEGER_VERSION) hack/tools/jaeger/go.mod hac
 	cd hack/tools/jaeger && CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 	@touch $@
 
+$(BIN)/easyjson: $(BIN)/.pin-easyjson-$(EASYJSON_VERSION)
+	GOBIN=$(BIN) $(GO) install github.com/mailru/easyjson/easyjson@$(EASYJSON_VERSION)
+	@touch $@
+
 $(BIN)/golangci-lint: $(BIN)/.pin-golangci-lint-$(GOLANGCI_LINT_VERSION)
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	@touch $@
@@ -105,8 +110,21 @@ nginx:
 test-short:
 	$(GO) test -race -short ./...
 
-lint: fmt vet $(BIN)/golangci-lint
+lint: fmt vet generated $(BIN)/golangci-lint
 	$(BIN)/golangci-lint run ./...
+
+# The journal's record types are encoded by generated code (easyjson: no
+# reflection in front of the installer's start; pkg/journal/format.go).
+# `make generate` rewrites it; `make generated` (part of lint) fails when
+# the committed file is not what the generator makes of format.go.
+EASYJSON_OUT := pkg/journal/format_easyjson.go
+generate: $(BIN)/easyjson
+	cd $(dir $(EASYJSON_OUT)) && $(BIN)/easyjson -no_std_marshalers format.go
+
+generated: $(BIN)/easyjson
+	@tmp=$$(mktemp); trap 'rm -f "$$tmp"' EXIT; cp $(EASYJSON_OUT) "$$tmp"; \
+	$(MAKE) -s generate; \
+	cmp -s "$$tmp" $(EASYJSON_OUT) || { echo "$(EASYJSON_OUT) was stale: regenerated it from format.go; commit it"; exit 1; }
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \

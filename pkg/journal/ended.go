@@ -7,22 +7,11 @@ import (
 	"hash/crc32"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/install-metrics/install-metrics/pkg/record"
 )
-
-// Ending is how the installer ended, as the wrapper knows it the moment
-// its child is reaped: before the log's last lines are read and long
-// before Complete.
-type Ending struct {
-	ExitCode int           `json:"exit"`
-	Result   record.Result `json:"result"` // what the exit code alone gives
-	Wall     time.Duration `json:"wall"`
-	Signal   string        `json:"signal,omitempty"`
-}
 
 // endedPrefix starts the one line Ended writes at the start of the lock
 // file: "ended <crc32c of the JSON, 8 hex digits> <JSON>\n".
@@ -46,7 +35,7 @@ func (e *Entry) Ended(end Ending) error {
 	if err := checkEnding(end); err != nil {
 		return err
 	}
-	data, err := json.Marshal(end)
+	data, err := marshal((*ending)(&end))
 	if err != nil {
 		return err
 	}
@@ -86,7 +75,8 @@ func (e *Entry) Note(inv record.Invocation) error {
 	if err := e.canRecord(inv, false); err != nil {
 		return err
 	}
-	data, err := json.Marshal(inv)
+	inv = inUTC(inv)
+	data, err := marshal((*invocation)(&inv))
 	if err != nil {
 		return err
 	}

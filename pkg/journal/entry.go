@@ -69,19 +69,6 @@ func (s State) Status(sink string) Status {
 	return ""
 }
 
-// state is the record file's content.
-type state struct {
-	Version int       `json:"version"`
-	ID      string    `json:"id"`
-	Created time.Time `json:"created"`
-	// Seq counts the writes of this record (1 after Begin).
-	Seq         int64             `json:"seq"`
-	Provisional bool              `json:"provisional"`
-	Invocation  record.Invocation `json:"invocation"`
-	Sinks       []Sink            `json:"sinks"`
-	Dir         string            `json:"dir,omitempty"`
-}
-
 func (st state) clone() state {
 	st.Sinks = slices.Clone(st.Sinks)
 	st.Invocation.Stages = slices.Clone(st.Invocation.Stages)
@@ -154,7 +141,7 @@ func (e *Entry) setInvocation(inv record.Invocation, provisional bool) error {
 		return fmt.Errorf("recording progress in journal entry %s: %w: the run is complete", e.st.ID, ErrTransition)
 	}
 	next := e.st.clone()
-	next.Invocation, next.Provisional = inv, provisional
+	next.Invocation, next.Provisional = inUTC(inv), provisional
 	return e.write(next)
 }
 
@@ -308,7 +295,7 @@ func (e *Entry) writeMode(next state, mode syncMode) error {
 		return err
 	}
 	next.Seq = e.st.Seq + 1
-	data, err := json.Marshal(next)
+	data, err := marshal(next)
 	if err != nil {
 		return fmt.Errorf("encoding journal record %s: %w", next.ID, err)
 	}
