@@ -72,12 +72,14 @@ func TestTextfileAppliedOnce(t *testing.T) {
 	}
 }
 
-// The file keeps the MaxApplied newest ids; an id of another shape (from a
-// hostile spool entry or file) is never written into the file.
+// The file keeps the ids of the MaxApplied batches applied last, whatever
+// their creation time; an id of another shape (from a hostile spool entry
+// or file) is never written into the file.
 func TestTextfileAppliedBounded(t *testing.T) {
 	smp := metrics.Samples(metricstest.Invocations()["create-cluster-success"], metrics.SampleOptions{})
 	path := filepath.Join(t.TempDir(), "metrics.prom")
 	tf := New(path, nil, nil)
+	// Applied newest-created first: the first five applied are dropped.
 	for i := range MaxApplied + 5 {
 		if err := tf.Send(t.Context(), sink.Batch{Samples: smp, ID: testID(MaxApplied + 5 - i)}); err != nil {
 			t.Fatal(err)
@@ -91,10 +93,32 @@ func TestTextfileAppliedBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := appliedIDs(data)
-	if len(ids) != MaxApplied || ids[0] != testID(6) || ids[len(ids)-1] != testID(MaxApplied+5) {
-		t.Errorf("%d ids from %s to %s, want %d from %s", len(ids), ids[0], ids[len(ids)-1], MaxApplied, testID(6))
+	if len(ids) != MaxApplied || ids[0] != testID(MaxApplied) || ids[len(ids)-1] != testID(1) {
+		t.Errorf("%d ids from %s to %s, want %d from %s to %s", len(ids), ids[0], ids[len(ids)-1], MaxApplied, testID(MaxApplied), testID(1))
 	}
 	if strings.Contains(string(data), "x\n") || invocations(t, path) != MaxApplied+6 {
 		t.Errorf("a malformed id changed the file: %v invocations", invocations(t, path))
+	}
+}
+
+// A long run's batch, applied after MaxApplied shorter runs that started
+// after it, keeps its id: sent again, it is not counted twice.
+func TestTextfileAppliedLongRunKept(t *testing.T) {
+	smp := metrics.Samples(metricstest.Invocations()["create-cluster-success"], metrics.SampleOptions{})
+	path := filepath.Join(t.TempDir(), "metrics.prom")
+	tf := New(path, nil, nil)
+	for i := range MaxApplied {
+		if err := tf.Send(t.Context(), sink.Batch{Samples: smp, ID: testID(100 + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := testID(1) // created before all of them
+	for range 2 {
+		if err := tf.Send(t.Context(), sink.Batch{Samples: smp, ID: long}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := invocations(t, path); n != MaxApplied+1 {
+		t.Errorf("%v invocations, want %d: the long run's batch was counted twice", n, MaxApplied+1)
 	}
 }

@@ -314,10 +314,17 @@ func (t *Textfile) current(path string, data []byte, parse func(string, []byte) 
 // so the counts and the ids change together.
 const appliedPrefix = "# install-metrics applied "
 
-// MaxApplied is how many applied ids a textfile keeps: the newest by the
-// id's time prefix. A batch is resent only while its journal record is
-// being taken over, moments to days later, far fewer runs than this apart.
-const MaxApplied = 1000
+// MaxApplied is how many applied ids a textfile keeps: those of the
+// batches applied last, in the order they were applied (not by the id's
+// creation time: a 40-minute install applied after a hundred short runs
+// that started later must keep its id). A batch is resent only while its
+// journal record is taken over, which the next invocation or flush does
+// (every send phase takes over the dead owners' records): moments to days
+// later, a few batches apart, never dozens. Each id is a 64-byte line that
+// every update reads, writes and fsyncs and every scrape reads: 1000 of
+// them made a 67 KB file of a 7 KB one and cost 2.3 ms per run
+// (docs/benchmarks.md).
+const MaxApplied = 64
 
 // appliedIDs returns the applied ids at the top of a textfile (after the
 // checksum line, if any). Lines of another shape end the list.
@@ -364,14 +371,21 @@ func cutLine(body []byte, prefix string) (line, rest []byte, ok bool) {
 	return body[:i+1], body[i+1:], true
 }
 
-// keepApplied sorts ids, drops duplicates and keeps the MaxApplied newest.
+// keepApplied drops repeated ids (the first one stays) and keeps the
+// MaxApplied applied last; ids is in the order they were applied.
 func keepApplied(ids []string) []string {
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	if len(ids) > MaxApplied {
-		ids = ids[len(ids)-MaxApplied:]
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
 	}
-	return ids
+	if len(out) > MaxApplied {
+		out = out[len(out)-MaxApplied:]
+	}
+	return out
 }
 
 func appliedBlock(ids []string) []byte {
