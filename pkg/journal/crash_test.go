@@ -531,6 +531,11 @@ func TestTakeOverRacesOwners(t *testing.T) {
 	}
 	if left := files(t, j); len(left) != 0 {
 		t.Errorf("files left: %q", left)
+		for _, f := range left {
+			b, _ := os.ReadFile(filepath.Join(j.dir, f))
+			id, _, _ := strings.Cut(f, ".")
+			t.Logf("left %s: %d bytes, kept %v taken %d: %.200q / %.200q", f, len(b), kept[id], taken[id], b, b[min(len(b), slotSize):])
+		}
 	}
 	if ws := w.get(); len(ws) != 0 {
 		t.Errorf("warnings: %q", ws)

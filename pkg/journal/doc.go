@@ -5,20 +5,26 @@
 // whose owner died (its lock is free) is taken over by the next invocation
 // or `metrics flush` and sent as it stands.
 //
-// One run is one entry in <state dir>/journal (0700): a JSON record
-// <id>.json (0600) and a lock file <id>.lock held with flock(LOCK_EX) by the
-// owner. The lock is a separate file because the record is replaced by
-// rename, and an flock lives on the inode. The id is time-ordered and unique
-// (%020d Unix nanoseconds, a dash, 16 random hex digits); sinks use it as an
-// idempotency key.
+// One run is one entry in <state dir>/journal (0700): a lock file
+// <id>.lock (0600), held with flock(LOCK_EX) by the owner, and, once a
+// state must be durable on its own, a JSON record <id>.json (0600). The id
+// is time-ordered and unique (%020d Unix nanoseconds, a dash, 16 random
+// hex digits); sinks use it as an idempotency key.
 //
-// Every state change is one small atomic replace: write a temporary file,
-// fsync it, rename it over the record, fsync the directory. Begin is one
-// such write and nothing else, so the installer's start waits for one file
-// fsync and one directory fsync (docs/reliability.md has the figure). With
-// Config.DeferBeginSync those two fsyncs run in the background while the
-// installer starts: the record survives the wrapper's death (SIGKILL) as
-// soon as Begin returns, and a power loss once Entry.Synced returns.
+// Begin, Ended and Note write the entry's state into one of two slots of
+// the lock file with one pwrite (slots.go): a run whose only sink is the
+// textfile creates one file in the journal and removes one, where every
+// file created here cost 0.1-0.9 ms (docs/benchmarks.md). A write that
+// must be durable before something else happens (a sink marked Sending
+// before its request, a Done that leaves sinks to send) replaces the
+// record: a temporary file, fsync, rename, fsync of the directory. A
+// reader takes the valid state with the highest write count, from the
+// record or either slot; a write to a slot never overwrites the last
+// fsynced one, so a write torn by a power loss leaves the state before.
+// Begin's fsyncs (lock file and directory) run Config.BeginSyncDelay
+// later, in the background, or never for a shorter run. Removing a
+// finished entry writes a tombstone (every sink Done) into a slot first,
+// so a kill between the two removals never brings an earlier state back.
 //
 // Each sink of an entry is in one of three states: Pending (not yet tried,
 // or provably not delivered: send it), Sending (the request may have been
@@ -29,7 +35,8 @@
 // A provisional record (Begin, before Complete) has Result Interrupted and
 // ExitCode -1, since no exit code is known; the metrics layer maps it to
 // return="other". Between the installer's exit and Complete (the log's tail
-// is still being read) Entry.Ended notes how the installer ended in the
-// entry's lock file with one pwrite, no rename: a record taken over while
-// still provisional is sent with that exit code, result and wall time.
+// is still being read) Entry.Ended notes how the installer ended: a record
+// taken over then is sent with that exit code, result and wall time. Lock
+// files of the format before the slots (an "ended" or "note" line over a
+// provisional record) are still read.
 package journal

@@ -25,67 +25,44 @@ const notePrefix = "note "
 // maxEnded bounds the line read back.
 const maxEnded = 64 << 10
 
-// Ended notes in the entry's lock file how the installer ended, with one
-// pwrite: no new file, no rename, no fsync, so it costs microseconds and
-// is done the moment the installer is reaped. A record taken over while
-// still provisional is sent with it (its exit code, result and wall time)
+// Ended notes how the installer ended, in the entry's lock file with one
+// pwrite (writeLock): no new file, no rename, no fsync, so it costs
+// microseconds and is done the moment the installer is reaped. A record
+// taken over after it is sent with its exit code, result and wall time
 // instead of as Interrupted. A process death cannot tear one small pwrite;
-// a power loss can leave anything, and a line that does not check is
-// ignored. It is for the instants before Complete, which supersedes it.
+// a power loss can, and the other slot still holds the state before. It
+// is for the instants before Complete or Note, which supersede it.
 func (e *Entry) Ended(end Ending) error {
 	if err := checkEnding(end); err != nil {
 		return err
 	}
-	data, err := marshal((*ending)(&end))
-	if err != nil {
-		return err
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.pwriteLine(endedPrefix, data)
-}
-
-// pwriteLine writes "<prefix><crc32c> <data>\n" at the start of the lock
-// file. A shorter line than the one before leaves bytes after its newline,
-// which readLine never reads.
-func (e *Entry) pwriteLine(prefix string, data []byte) error {
 	if e.lockFd < 0 {
 		return ErrClosed
 	}
-	line := fmt.Sprintf("%s%08x %s\n", prefix, crc32.Checksum(data, crcTable()), data)
-	if len(line) > maxEnded {
-		return fmt.Errorf("noting the run in %s: %d bytes, more than %d", e.j.lockPath(e.id), len(line), maxEnded)
+	if !e.st.Provisional {
+		return nil // Complete or Note said more already
 	}
-	if _, err := unix.Pwrite(e.lockFd, []byte(line), 0); err != nil {
-		return fmt.Errorf("noting the run in %s: %w", e.j.lockPath(e.id), err)
-	}
-	return nil
+	return e.writeLock(applyEnding(e.st.clone(), end), noSync)
 }
 
 // Note records the complete run, as Complete does, in the entry's lock
-// file with one pwrite instead of a new record file and a rename: the
-// record file keeps the provisional run until its next write (a sink
-// marked Sending, Settle's Done), which then holds inv too, and TakeOver
-// prefers a note that checks to a provisional record. It is for the send
-// phase's start, where the textfile alone needs nothing else from the
-// journal (it is idempotent by the entry's id). Like Complete it is
-// allowed until a sink leaves Pending.
+// file with one pwrite and no fsync instead of a durable write of the
+// record: it survives the death of this process at once, and the next
+// durable write (a sink marked Sending, a Done that leaves sinks) holds it
+// too. It is for the send phase's start, where the textfile alone needs
+// nothing else from the journal (it is idempotent by the entry's id).
+// Like Complete it is allowed until a sink leaves Pending.
 func (e *Entry) Note(inv record.Invocation) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.canRecord(inv, false); err != nil {
 		return err
 	}
-	inv = inUTC(inv)
-	data, err := marshal((*invocation)(&inv))
-	if err != nil {
-		return err
-	}
-	if err := e.pwriteLine(notePrefix, data); err != nil {
-		return err
-	}
-	e.st.Invocation, e.st.Provisional = inv, false
-	return nil
+	next := e.st.clone()
+	next.Invocation, next.Provisional = inUTC(inv), false
+	return e.writeLock(next, noSync)
 }
 
 // crcTable is built on first use, not at package initialisation, which

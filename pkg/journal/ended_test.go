@@ -2,6 +2,8 @@ package journal
 
 import (
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"testing"
 	"time"
@@ -37,13 +39,18 @@ func TestTakeOverAfterEnded(t *testing.T) {
 				t.Fatal(err)
 			}
 			data, _ := os.ReadFile(lock)
-			data[len(data)/2] ^= 1
+			data[slotSize+len(data[slotSize:])/2] ^= 1 // Ended's slot
 			if err := os.WriteFile(lock, data, 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{name: "foreign", want: record.Interrupted, wantRC: -1, write: func(t *testing.T, _ *Entry, lock string) {
-			if err := os.WriteFile(lock, []byte("ended 00000000 {\"exit\":0,\"result\":\"Success\"}\n"), 0o600); err != nil {
+			f, err := os.OpenFile(lock, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt([]byte("state 00000000 {\"version\":1,\"exit\":0,\"result\":\"Success\"}\n"), slotSize); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -120,4 +127,28 @@ func TestNote(t *testing.T) {
 		t.Errorf("Note after Sending = %v, want ErrTransition", err)
 	}
 	must(t, taken[0].Close())
+}
+
+// A lock file of the format before the slots (an "ended" line at its
+// start, the provisional state in the record file) is still read: the
+// run is sent as it ended.
+func TestTakeOverLegacyEndedLine(t *testing.T) {
+	j := Open(t.TempDir(), Config{})
+	e, err := j.Begin(record.Invocation{Command: "create", Target: "cluster", OS: "linux", Platform: "aws"}, []string{"file:///tmp/m.prom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.Progress(record.Invocation{Command: "create", Target: "cluster", OS: "linux", Platform: "aws"})) // the record file
+	data := []byte(`{"exit":3,"result":"Failed","wall":90000000000}`)
+	line := fmt.Sprintf("%s%08x %s\n", endedPrefix, crc32.Checksum(data, crcTable()), data)
+	must(t, os.WriteFile(j.lockPath(e.ID()), []byte(line), 0o600)) // the slots gone, as in the old format
+	e.release()
+	taken, err := j.TakeOver(t.Context())
+	if err != nil || len(taken) != 1 {
+		t.Fatalf("took %d records: %v", len(taken), err)
+	}
+	defer taken[0].Close()
+	if inv := taken[0].State().Invocation; inv.Result != record.Failed || inv.ExitCode != 3 {
+		t.Errorf("result %s, exit %d; want Failed, 3", inv.Result, inv.ExitCode)
+	}
 }

@@ -89,13 +89,18 @@ type Entry struct {
 	synced chan error
 	// delayed is a sync waiting for Config.BeginSyncDelay.
 	delayed *delayedFsync
+	// slotSeq is the write count of the state in each slot of the lock
+	// file (0: none of this entry's); durable is the slot whose state was
+	// fsynced last (-1: none), which no unsynced write overwrites, and
+	// syncing the slot a pending sync makes durable.
+	slotSeq          [2]int64
+	durable, syncing int
 }
 
 // delayedFsync is Begin's fsyncs, due after Config.BeginSyncDelay.
 type delayedFsync struct {
 	timer *time.Timer
-	sync  func() error // closes the file
-	file  *os.File
+	sync  func() error
 }
 
 // ID is the entry's id.
@@ -240,8 +245,16 @@ func (e *Entry) Close() error {
 }
 
 // discard removes the record and its lock file, then releases the lock.
-// The record goes first: a lock file alone is an orphan TakeOver removes.
+// A tombstone goes first, a state with every sink Done in a slot of the
+// lock file: a kill before the lock file is gone leaves an entry TakeOver
+// removes, never an earlier state of the lock file's slots (a Note with
+// every sink Pending, where the record said Sending) to send again.
 func (e *Entry) discard() error {
+	tomb := e.st.clone()
+	for i := range tomb.Sinks {
+		tomb.Sinks[i].Status = Done
+	}
+	_ = e.writeLock(tomb, noSync) // a failed one leaves what a crash would
 	if err := os.Remove(e.j.recordPath(e.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		e.release()
 		return fmt.Errorf("removing journal record %s: %w", e.j.recordPath(e.id), fsutil.Errno(err))
@@ -283,7 +296,22 @@ const (
 	fullSync     syncMode = iota // before the write returns
 	deferredSync                 // in the background; the next write waits
 	delayedSync                  // in the background after Config.BeginSyncDelay, unless the next write comes first
+	noSync                       // none: the next fsynced write, or a power loss, decides (Ended, Note)
 )
+
+// encode numbers next as the entry's next write, once the sync of the one
+// before is done (the order of durable states is the order of writes).
+func (e *Entry) encode(next state) (state, []byte, error) {
+	if err := e.waitSync(true); err != nil {
+		return next, nil, err
+	}
+	next.Seq = e.st.Seq + 1
+	data, err := marshal(next)
+	if err != nil {
+		return next, nil, fmt.Errorf("encoding journal record %s: %w", next.ID, err)
+	}
+	return next, data, nil
+}
 
 // writeMode is write with the fsyncs of mode: with deferredSync they run
 // in the background after the rename (the record already survives the
@@ -291,28 +319,13 @@ const (
 // or Close waits for them.
 func (e *Entry) writeMode(next state, mode syncMode) error {
 	deferSync := mode != fullSync
-	if err := e.waitSync(true); err != nil {
-		return err
-	}
-	next.Seq = e.st.Seq + 1
-	data, err := marshal(next)
+	next, data, err := e.encode(next)
 	if err != nil {
-		return fmt.Errorf("encoding journal record %s: %w", next.ID, err)
+		return err
 	}
 	dir := e.j.dir
 	path := e.j.recordPath(next.ID)
-	// The first write (Begin) creates the record in place: there is no
-	// earlier state to keep, a process's death cannot tear one write(2),
-	// and a power loss that does leaves a record TakeOver moves aside. It
-	// saves the temporary file and the rename (a third of Begin's cost on
-	// a busy disk). Every later write replaces the record by rename.
-	fresh := e.st.Seq == 0
-	var tmp *os.File
-	if fresh {
-		tmp, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	} else {
-		tmp, err = os.CreateTemp(dir, ".tmp-"+next.ID+"-*")
-	}
+	tmp, err := os.CreateTemp(dir, ".tmp-"+next.ID+"-*")
 	if err != nil {
 		return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(err))
 	}
@@ -320,7 +333,7 @@ func (e *Entry) writeMode(next state, mode syncMode) error {
 	if werr == nil && !deferSync {
 		werr = tmp.Sync()
 	}
-	if werr == nil && !fresh {
+	if werr == nil {
 		werr = os.Rename(tmp.Name(), path)
 	}
 	if werr != nil {
@@ -348,10 +361,7 @@ func (e *Entry) writeMode(next state, mode syncMode) error {
 	}
 	done := make(chan error, 1)
 	e.synced = done
-	if mode == delayedSync {
-		e.delayed = &delayedFsync{timer: time.AfterFunc(e.j.cfg.BeginSyncDelay, func() { done <- sync() }), sync: sync, file: tmp}
-		return nil
-	}
+	e.syncing = -1
 	go func() { done <- sync() }()
 	return nil
 }
@@ -368,14 +378,22 @@ func (e *Entry) waitSync(supersede bool) error {
 		if d.timer.Stop() {
 			e.synced = nil
 			if supersede {
-				_ = d.file.Close()
 				return nil
 			}
-			return d.sync()
+			return e.synced1(d.sync())
 		}
 	}
 	err := <-e.synced
 	e.synced = nil
+	return e.synced1(err)
+}
+
+// synced1 notes that the slot a background sync was for is durable.
+func (e *Entry) synced1(err error) error {
+	if err == nil && e.syncing >= 0 {
+		e.durable = e.syncing
+	}
+	e.syncing = -1
 	return err
 }
 

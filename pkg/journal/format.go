@@ -9,8 +9,8 @@ import (
 	"github.com/install-metrics/install-metrics/pkg/record"
 )
 
-// The types written to disk: a record file holds a state, the line at the
-// start of a lock file an Ending or an invocation. They are encoded by
+// The types written to disk: a record file, and each slot of a lock file
+// (slots.go), holds a state. They are encoded by
 // format_easyjson.go, generated from this file by easyjson (`make
 // generate`; lint fails when it is stale): code, not reflection, so that
 // the first record of a process, written in front of the installer's
@@ -35,11 +35,6 @@ type state struct {
 	Dir         string            `json:"dir,omitempty"`
 }
 
-// invocation is record.Invocation as Note writes it.
-//
-//easyjson:json
-type invocation record.Invocation
-
 // Ending is how the installer ended, as the wrapper knows it the moment
 // its child is reaped: before the log's last lines are read and long
 // before Complete.
@@ -49,11 +44,6 @@ type Ending struct {
 	Wall     time.Duration `json:"wall"`
 	Signal   string        `json:"signal,omitempty"`
 }
-
-// ending is Ending as Ended writes it.
-//
-//easyjson:json
-type ending Ending
 
 // marshal encodes v with its generated encoder.
 func marshal(v easyjson.Marshaler) ([]byte, error) { return easyjson.Marshal(v) }

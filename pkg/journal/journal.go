@@ -175,7 +175,7 @@ func (j *Journal) ensureDir() error {
 // start.
 func newID(t time.Time) string {
 	var b [idRandom / 2]byte
-	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64()) //nolint:gosec // unique, not secret (see above)
 	return fmt.Sprintf("%0*d-%s", idDigits, t.UnixNano(), hex.EncodeToString(b[:]))
 }
 
@@ -260,7 +260,7 @@ func (j *Journal) BeginIn(inv record.Invocation, sinks []string, dir string) (*E
 		if err != nil {
 			return nil, err
 		}
-		e := &Entry{j: j, id: id, lockFd: fd}
+		e := j.newEntry(id, fd)
 		st := state{Version: Version, ID: id, Created: now.UTC(), Provisional: true, Invocation: inUTC(inv), Dir: dir}
 		for _, s := range sinks {
 			st.Sinks = append(st.Sinks, Sink{URL: s, Status: Pending})
@@ -272,13 +272,18 @@ func (j *Journal) BeginIn(inv record.Invocation, sinks []string, dir string) (*E
 		case j.cfg.DeferBeginSync:
 			mode = deferredSync
 		}
-		if err := e.writeMode(st, mode); err != nil {
+		if err := e.writeLock(st, mode); err != nil {
 			e.drop()
 			return nil, err
 		}
 		return e, nil
 	}
 	return nil, fmt.Errorf("journal %s: could not create a lock file three times (another process keeps removing them)", j.dir)
+}
+
+// newEntry is id's entry, its lock file fd locked by this process.
+func (j *Journal) newEntry(id string, fd int) *Entry {
+	return &Entry{j: j, id: id, lockFd: fd, durable: -1, syncing: -1}
 }
 
 // errLost says a lock file we locked is no longer the one at its path.
@@ -292,12 +297,26 @@ func (j *Journal) newLock(id string) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("creating journal lock %s: %w", path, err)
 	}
-	if err := flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		_ = unix.Close(fd)
-		if errors.Is(err, unix.EWOULDBLOCK) {
+	// A TakeOver may lock the new file between its creation and our lock,
+	// to look for a state in it: it finds none and lets go within
+	// microseconds, so a few short retries, bounded, get it back.
+	for attempt := 0; ; attempt++ {
+		err := flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			_ = unix.Close(fd)
+			return -1, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if attempt == newLockRetries {
+			// Still held: not by an owner (the id is ours, the file new),
+			// so it holds no state; ours to remove before taking another id.
+			_ = os.Remove(path)
+			_ = unix.Close(fd)
 			return -1, errLost
 		}
-		return -1, fmt.Errorf("locking %s: %w", path, err)
+		time.Sleep(newLockRetryWait)
 	}
 	if !samePath(fd, path) {
 		_ = unix.Close(fd)
@@ -305,6 +324,12 @@ func (j *Journal) newLock(id string) (int, error) {
 	}
 	return fd, nil
 }
+
+// newLock's retries: at most 250 x 0.2 ms.
+const (
+	newLockRetries   = 250
+	newLockRetryWait = 200 * time.Microsecond
+)
 
 // lockExisting opens id's lock file (creating it if a crash lost it) and
 // locks it without waiting. It returns -1 and no error when another process
@@ -420,15 +445,24 @@ func (j *Journal) TakeOver(ctx context.Context) ([]*Entry, error) {
 			corrupt = append(corrupt, de)
 		}
 	}
+	withRecord := map[string]bool{}
+	for _, id := range records {
+		delete(locks, id)
+		withRecord[id] = true
+	}
+	// A lock file without a record holds its state in its slots (Begin,
+	// Ended and Note write there): an entry too, unless it holds none.
+	for id := range locks {
+		records = append(records, id)
+	}
 	slices.Sort(records)
 	t := &takeover{j: j, now: now}
 	var taken []*Entry
 	for _, id := range records {
-		delete(locks, id)
 		if ctx.Err() != nil {
 			break
 		}
-		e, err := t.take(id)
+		e, err := t.take(id, withRecord[id])
 		if err != nil {
 			t.problems = append(t.problems, err)
 			continue
@@ -438,12 +472,12 @@ func (j *Journal) TakeOver(ctx context.Context) ([]*Entry, error) {
 		}
 	}
 	if ctx.Err() == nil {
-		for id := range locks {
+		for _, id := range t.orphans {
 			j.removeOrphanLock(id, now)
 		}
 		j.pruneCorrupt(corrupt, now)
 	}
-	taken = t.enforceLimits(taken, len(records)-t.removed)
+	taken = t.enforceLimits(taken, len(records)-t.removed-len(t.orphans))
 	t.report()
 	if err := ctx.Err(); err != nil {
 		return taken, fmt.Errorf("taking over journal records: %w", err)
@@ -462,24 +496,50 @@ type takeover struct {
 	overflow int
 	removed  int // records gone, moved aside or finished: not counted against the limits
 	sizes    map[*Entry]int64
+	orphans  []string // lock files without a record or a state
 }
 
 // take locks one record and reads it. It returns nil and no error when the
 // record is owned by a live process, gone, corrupt (moved aside), of a
 // newer version (left alone) or finished (removed).
-func (t *takeover) take(id string) (*Entry, error) {
+func (t *takeover) take(id string, withRecord bool) (*Entry, error) {
 	j := t.j
-	fd, err := j.lockExisting(id, true)
+	fd, err := j.lockExisting(id, false)
+	if err == nil && fd < 0 && withRecord {
+		// A record whose lock file a crash lost gets a new one, made and
+		// locked as Begin makes its own (never an empty lock file left
+		// for another TakeOver to find); a record removed meanwhile is
+		// simply gone.
+		_, lerr := os.Lstat(j.lockPath(id))
+		if _, rerr := os.Lstat(j.recordPath(id)); errors.Is(lerr, fs.ErrNotExist) && rerr == nil {
+			if fd, err = j.newLock(id); errors.Is(err, errLost) || errors.Is(err, fs.ErrExist) {
+				fd, err = -1, nil
+			}
+		}
+	}
 	if err != nil || fd < 0 {
 		return nil, err
 	}
-	e := &Entry{j: j, id: id, lockFd: fd}
+	e := j.newEntry(id, fd)
+	slot, slotLen, inSlot, newer := j.readSlots(fd, id)
 	st, size, err := j.read(id)
 	var ce *corruptError
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) && inSlot:
+		st, size = slot, slotLen // the state is in the lock file alone
+	case errors.Is(err, fs.ErrNotExist) && newer:
+		t.newer++
+		e.release()
+		return nil, nil
+	case errors.Is(err, fs.ErrNotExist) && withRecord:
 		t.removed++
-		e.drop() // closed by its owner meanwhile
+		e.drop() // closed by its owner meanwhile (the lock file may be one we just made)
+		return nil, nil
+	case errors.Is(err, fs.ErrNotExist):
+		// A lock file with no valid state: its owner died during Begin's
+		// write, or it is not ours. An orphan, removed once old enough.
+		e.release()
+		t.orphans = append(t.orphans, id)
 		return nil, nil
 	case errors.Is(err, errUnwritten):
 		t.removed++
@@ -503,10 +563,12 @@ func (t *takeover) take(id string) (*Entry, error) {
 		e.release()
 		return nil, err
 	}
-	if st.Provisional {
-		// Killed between the installer's exit and the record's next
-		// write: what Ended or Note wrote in the lock file says how the
-		// run ended.
+	switch {
+	case inSlot && slot.Seq > st.Seq:
+		st = slot // written after the record (Ended, Note)
+	case !inSlot && st.Provisional:
+		// A lock file of the format before the slots: what Ended or
+		// Note wrote in it says how the run ended.
 		st = j.noted(st, fd)
 	}
 	e.st = st

@@ -30,16 +30,19 @@ func TestBeginWritesAProvisionalRecordAndHoldsTheLock(t *testing.T) {
 	if diff := cmp.Diff(want, e.State()); diff != "" {
 		t.Errorf("state mismatch (-want +got):\n%s", diff)
 	}
-	// On disk: exactly that, as a 0600 file in a 0700 directory.
-	st, _, err := j.read(e.ID())
-	must(t, err)
+	// On disk: exactly that, in a slot of the lock file, a 0600 file in a
+	// 0700 directory; no record file (the first durable write makes it).
+	st := onDisk(t, j, e.ID())
 	if diff := cmp.Diff(want, State{ID: st.ID, Created: st.Created, Provisional: st.Provisional, Invocation: st.Invocation, Sinks: st.Sinks}); diff != "" {
 		t.Errorf("record on disk mismatch (-want +got):\n%s", diff)
 	}
 	if st.Seq != 1 {
 		t.Errorf("seq %d after Begin, want 1 (one write)", st.Seq)
 	}
-	for path, mode := range map[string]os.FileMode{j.dir: 0o700, j.recordPath(e.ID()): 0o600, j.lockPath(e.ID()): 0o600} {
+	if _, err := os.Lstat(j.recordPath(e.ID())); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Begin made a record file: %v", err)
+	}
+	for path, mode := range map[string]os.FileMode{j.dir: 0o700, j.lockPath(e.ID()): 0o600} {
 		fi, err := os.Stat(path)
 		must(t, err)
 		if fi.Mode().Perm() != mode {
@@ -246,6 +249,7 @@ func TestTakeOverDeadOwners(t *testing.T) {
 	finished := begin(t, j)
 	must(t, finished.Done(sinkFile, sinkGateway))
 	lostLock := begin(t, j)
+	must(t, lostLock.Complete(endInv())) // a record file: a crash can lose its lock file
 	for _, e := range []*Entry{provisional, completed, sending, finished, lostLock} {
 		die(e)
 	}
@@ -459,6 +463,7 @@ func TestHostileLockFiles(t *testing.T) {
 		func(p string) error { return os.Mkdir(p, 0o700) },
 	} {
 		e := begin(t, j)
+		must(t, e.Complete(endInv())) // a record file, which outlives its lock file
 		die(e)
 		must(t, os.Remove(j.lockPath(e.ID())))
 		must(t, replace(j.lockPath(e.ID())))
@@ -559,9 +564,7 @@ func TestCorruptCopiesAreBounded(t *testing.T) {
 func TestDeferBeginSync(t *testing.T) {
 	j, _ := open(t, Config{DeferBeginSync: true})
 	e := begin(t, j)
-	if _, _, err := j.read(e.ID()); err != nil {
-		t.Fatalf("the record is not in place when Begin returns: %v", err)
-	}
+	onDisk(t, j, e.ID()) // in place when Begin returns
 	must(t, e.Synced())
 	must(t, e.Synced()) // once more: at once
 	// The next write waits for the sync (goleak checks the goroutine ended).
@@ -610,10 +613,8 @@ func TestBeginSyncDelay(t *testing.T) {
 	j, _ := open(t, Config{BeginSyncDelay: delay})
 	start := time.Now()
 	e := begin(t, j)
-	if _, _, err := j.read(e.ID()); err != nil {
-		t.Fatalf("the record is not in place when Begin returns: %v", err)
-	}
-	must(t, e.Synced()) // runs the fsyncs now
+	onDisk(t, j, e.ID()) // in place when Begin returns
+	must(t, e.Synced())  // runs the fsyncs now
 	if d := time.Since(start); d >= delay {
 		t.Errorf("Synced took %v: it waited for the delay instead of syncing now", d)
 	}
@@ -660,4 +661,24 @@ func TestTakeOverUnwrittenRecord(t *testing.T) {
 	if left := files(t, j); len(left) != 0 {
 		t.Errorf("left %v, want an empty journal", left)
 	}
+}
+
+// onDisk is the entry's state as a TakeOver would read it: the record
+// file's, or the newest of the lock file's slots when newer or alone.
+func onDisk(t *testing.T, j *Journal, id string) state {
+	t.Helper()
+	f, err := os.Open(j.lockPath(id))
+	must(t, err)
+	defer f.Close()
+	slot, _, inSlot, _ := j.readSlots(int(f.Fd()), id)
+	st, _, err := j.read(id)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && inSlot:
+		return slot
+	case err != nil:
+		t.Fatalf("no state of %s on disk: %v", id, err)
+	case inSlot && slot.Seq > st.Seq:
+		return slot
+	}
+	return st
 }

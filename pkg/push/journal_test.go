@@ -2,7 +2,6 @@ package push
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,8 +22,11 @@ import (
 // journalLeft counts the records in the sender's journal.
 func journalLeft(t *testing.T, s *Sender) int {
 	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join(JournalDir(s.cfg.StateDir), "*.json"))
-	return len(paths)
+	sts, err := journal.Open(JournalDir(s.cfg.StateDir), journal.Config{}).Peek()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(sts)
 }
 
 func textfileInvocations(t *testing.T, path string) map[string]float64 {
@@ -189,20 +191,14 @@ func TestFlushPullSecretFromRecordDir(t *testing.T) {
 // from disk, as a process taking it over after a SIGKILL would.
 func onDiskSinks(t *testing.T, s *Sender) map[string]journal.Status {
 	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join(JournalDir(s.cfg.StateDir), "*.json"))
-	if len(paths) != 1 {
-		t.Fatalf("%d journal records, want 1", len(paths))
-	}
-	data, err := os.ReadFile(paths[0])
+	sts, err := journal.Open(JournalDir(s.cfg.StateDir), journal.Config{}).Peek()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec struct {
-		Sinks []journal.Sink `json:"sinks"`
+	if len(sts) != 1 {
+		t.Fatalf("%d journal records, want 1", len(sts))
 	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
+	rec := sts[0]
 	out := map[string]journal.Status{}
 	for _, k := range rec.Sinks {
 		out[k.URL] = k.Status

@@ -3,9 +3,10 @@ package cli
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/install-metrics/install-metrics/pkg/journal"
 )
 
 // The moment the installer is reaped, before the log's tail is read and
@@ -25,19 +26,15 @@ func TestEndedNotedWhenReaped(t *testing.T) {
 		Stdin:  devnull, Stdout: devnull, Stderr: devnull,
 		Now: time.Now, GOOS: "linux",
 	}
-	var lines []string
+	var noted []journal.State
 	testHookReaped = func() {
-		locks, _ := filepath.Glob(filepath.Join(state, "install-metrics", "journal", "*.lock"))
-		for _, l := range locks {
-			b, _ := os.ReadFile(l)
-			lines = append(lines, string(b))
-		}
+		noted, _ = journal.Open(filepath.Join(state, "install-metrics", "journal"), journal.Config{}).Peek()
 	}
 	defer func() { testHookReaped = nil }()
 	if code := e.Run([]string{"--installer", "/bin/false", "create", "cluster", "--dir", t.TempDir()}); code != 1 {
 		t.Fatalf("exit code %d, want /bin/false's 1", code)
 	}
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "ended ") || !strings.Contains(lines[0], `"exit":1`) {
-		t.Errorf("the journal lock file when the installer was reaped: %q, want one Ended line with exit 1", lines)
+	if len(noted) != 1 || noted[0].Provisional || noted[0].Invocation.ExitCode != 1 {
+		t.Errorf("the journal when the installer was reaped: %+v, want one record that ended with exit code 1", noted)
 	}
 }
