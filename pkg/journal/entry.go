@@ -95,6 +95,9 @@ type Entry struct {
 	// syncing the slot a pending sync makes durable.
 	slotSeq          [2]int64
 	durable, syncing int
+	// hasRecord: the record file may exist (this entry wrote it, or it
+	// was there when taken over).
+	hasRecord bool
 }
 
 // delayedFsync is Begin's fsyncs, due after Config.BeginSyncDelay.
@@ -250,6 +253,10 @@ func (e *Entry) Close() error {
 // removes, never an earlier state of the lock file's slots (a Note with
 // every sink Pending, where the record said Sending) to send again.
 func (e *Entry) discard() error {
+	if !e.hasRecord {
+		e.drop() // one removal: no state in between to come back
+		return nil
+	}
 	tomb := e.st.clone()
 	for i := range tomb.Sinks {
 		tomb.Sinks[i].Status = Done
@@ -335,6 +342,9 @@ func (e *Entry) writeMode(next state, mode syncMode) error {
 	}
 	if werr == nil {
 		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr == nil {
+		e.hasRecord = true
 	}
 	if werr != nil {
 		_ = tmp.Close()

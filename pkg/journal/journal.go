@@ -521,6 +521,7 @@ func (t *takeover) take(id string, withRecord bool) (*Entry, error) {
 		return nil, err
 	}
 	e := j.newEntry(id, fd)
+	e.hasRecord = withRecord
 	slot, slotLen, inSlot, newer := j.readSlots(fd, id)
 	st, size, err := j.read(id)
 	var ce *corruptError
