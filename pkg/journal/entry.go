@@ -287,15 +287,6 @@ func (e *Entry) release() {
 	}
 }
 
-// write replaces the record with next atomically and durably: a temporary
-// file, fsync, rename, fsync of the directory. The entry takes next when
-// the rename happened (even if the directory's fsync then failed: the file
-// on disk is next). A write first waits for a deferred sync of the one
-// before, so the order of durable states is the order of writes.
-func (e *Entry) write(next state) error {
-	return e.writeMode(next, fullSync)
-}
-
 // syncMode says when a write's fsyncs run.
 type syncMode int
 
@@ -320,12 +311,12 @@ func (e *Entry) encode(next state) (state, []byte, error) {
 	return next, data, nil
 }
 
-// writeMode is write with the fsyncs of mode: with deferredSync they run
-// in the background after the rename (the record already survives the
-// death of this process; the fsyncs add a power loss) and the next write
-// or Close waits for them.
-func (e *Entry) writeMode(next state, mode syncMode) error {
-	deferSync := mode != fullSync
+// write replaces the record with next atomically and durably: a temporary
+// file, fsync, rename, fsync of the directory. The entry takes next when
+// the rename happened (even if the directory's fsync then failed: the file
+// on disk is next). A write first waits for a deferred sync of the one
+// before, so the order of durable states is the order of writes.
+func (e *Entry) write(next state) error {
 	next, data, err := e.encode(next)
 	if err != nil {
 		return err
@@ -337,42 +328,23 @@ func (e *Entry) writeMode(next state, mode syncMode) error {
 		return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(err))
 	}
 	_, werr := tmp.Write(data)
-	if werr == nil && !deferSync {
+	if werr == nil {
 		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
 	}
 	if werr == nil {
 		werr = os.Rename(tmp.Name(), path)
 	}
-	if werr == nil {
-		e.hasRecord = true
-	}
 	if werr != nil {
-		_ = tmp.Close()
 		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(werr))
 	}
-	e.st = next
-	sync := func() error {
-		err := tmp.Sync()
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("writing journal record %s: %w", path, fsutil.Errno(err))
-		}
-		if err := fsutil.SyncDir(dir); err != nil {
-			return fmt.Errorf("syncing journal %s: %w", dir, fsutil.Errno(err))
-		}
-		return nil
+	e.st, e.hasRecord = next, true
+	if err := fsutil.SyncDir(dir); err != nil {
+		return fmt.Errorf("syncing journal %s: %w", dir, fsutil.Errno(err))
 	}
-	switch mode {
-	case fullSync:
-		return sync()
-	}
-	done := make(chan error, 1)
-	e.synced = done
-	e.syncing = -1
-	go func() { done <- sync() }()
 	return nil
 }
 

@@ -510,10 +510,9 @@ func (t *takeover) take(id string, withRecord bool) (*Entry, error) {
 		// locked as Begin makes its own (never an empty lock file left
 		// for another TakeOver to find); a record removed meanwhile is
 		// simply gone.
-		_, lerr := os.Lstat(j.lockPath(id))
-		if _, rerr := os.Lstat(j.recordPath(id)); errors.Is(lerr, fs.ErrNotExist) && rerr == nil {
+		if _, rerr := os.Lstat(j.recordPath(id)); rerr == nil {
 			if fd, err = j.newLock(id); errors.Is(err, errLost) || errors.Is(err, fs.ErrExist) {
-				fd, err = -1, nil
+				fd, err = -1, nil // held, or made meanwhile by another TakeOver
 			}
 		}
 	}
@@ -565,9 +564,9 @@ func (t *takeover) take(id string, withRecord bool) (*Entry, error) {
 		return nil, err
 	}
 	switch {
-	case inSlot && slot.Seq > st.Seq:
-		st = slot // written after the record (Ended, Note)
-	case !inSlot && st.Provisional:
+	case inSlot:
+		st = newest(st, slot)
+	case st.Provisional:
 		// A lock file of the format before the slots: what Ended or
 		// Note wrote in it says how the run ended.
 		st = j.noted(st, fd)

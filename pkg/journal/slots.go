@@ -95,19 +95,10 @@ func (e *Entry) writeLock(next state, mode syncMode) error {
 func (j *Journal) readSlots(fd int, id string) (st state, size int64, ok, newer bool) {
 	buf := make([]byte, slotSize)
 	for k := range 2 {
-		n, err := unix.Pread(fd, buf, int64(k*slotSize))
-		if err != nil || n == 0 {
-			continue
-		}
-		line, _, found := strings.Cut(string(buf[:n]), "\n")
-		rest, isState := strings.CutPrefix(line, statePrefix)
-		if !found || !isState {
-			continue
-		}
-		sum, data, _ := strings.Cut(rest, " ")
-		want, err := strconv.ParseUint(sum, 16, 32)
-		if len(sum) != 8 || err != nil || uint32(want) != crc32.Checksum([]byte(data), crcTable()) {
-			continue // torn, or not ours
+		line, found := lineAt(fd, buf, int64(k*slotSize))
+		data, valid := checkedLine(line, statePrefix, func(d []byte) uint32 { return crc32.Checksum(d, crcTable()) })
+		if !found || !valid {
+			continue // empty, torn, or not ours
 		}
 		var head struct {
 			Version int `json:"version"`
@@ -128,6 +119,32 @@ func (j *Journal) readSlots(fd int, id string) (st state, size int64, ok, newer 
 		}
 	}
 	return st, size, ok, newer
+}
+
+// lineAt returns the line at offset off of fd (read into buf, at most its
+// length), without its newline; false when there is no whole line.
+func lineAt(fd int, buf []byte, off int64) (string, bool) {
+	n, err := unix.Pread(fd, buf, off)
+	if err != nil || n <= 0 {
+		return "", false
+	}
+	line, _, ok := strings.Cut(string(buf[:n]), "\n")
+	return line, ok
+}
+
+// checkedLine returns the data of line "<prefix><checksum, 8 hex digits>
+// <data>" when the checksum is sum(data).
+func checkedLine(line, prefix string, sum func([]byte) uint32) (string, bool) {
+	rest, ok := strings.CutPrefix(line, prefix)
+	if !ok {
+		return "", false
+	}
+	hexSum, data, ok := strings.Cut(rest, " ")
+	want, err := strconv.ParseUint(hexSum, 16, 32)
+	if !ok || err != nil || len(hexSum) != 8 || uint32(want) != sum([]byte(data)) {
+		return "", false
+	}
+	return data, true
 }
 
 // Peek returns the state of every entry in the journal as a TakeOver
@@ -173,10 +190,17 @@ func (j *Journal) peek(id string) (state, error) {
 	switch {
 	case err != nil && inSlot:
 		return slot, nil
-	case err != nil:
-		return state{}, err
-	case inSlot && slot.Seq > st.Seq:
-		return slot, nil
+	case inSlot:
+		return newest(st, slot), nil
 	}
-	return st, nil
+	return st, err
+}
+
+// newest is the record's state or the lock file's slot, whichever was
+// written last (a slot after the record: Ended, Note, a tombstone).
+func newest(record, slot state) state {
+	if slot.Seq > record.Seq {
+		return slot
+	}
+	return record
 }
