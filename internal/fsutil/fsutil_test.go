@@ -32,3 +32,31 @@ func TestSyncDir(t *testing.T) {
 		t.Errorf("SyncDir(missing) = %v", err)
 	}
 }
+
+func TestRenameNoReplace(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
+	for p, data := range map[string]string{a: "a", b: "b"} {
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RenameNoReplace(a, b); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("RenameNoReplace over a file: %v, want EEXIST", err)
+	}
+	if got, _ := os.ReadFile(b); string(got) != "b" {
+		t.Errorf("the file renamed over holds %q", got)
+	}
+	if err := RenameNoReplace(a, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(c); string(got) != "a" {
+		t.Errorf("renamed file holds %q", got)
+	}
+	if _, err := os.Lstat(a); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the old name is still there: %v", err)
+	}
+	if err := RenameNoReplace(a, c); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("RenameNoReplace of a missing file: %v", err)
+	}
+}

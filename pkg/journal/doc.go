@@ -12,9 +12,11 @@
 // hex digits); sinks use it as an idempotency key.
 //
 // Begin, Ended and Note write the entry's state into one of two slots of
-// the lock file with one pwrite (slots.go): a run whose only sink is the
-// textfile creates one file in the journal and removes one, where every
-// file created here cost 0.1-0.9 ms (docs/benchmarks.md). A write that
+// the lock file with one pwrite (slots.go), and a finished run leaves its
+// lock file as the journal's spare, spare.lock, which the next Begin
+// renames to its own (newLock): a run whose only sink is the textfile
+// creates no file in the journal and removes none, where every file
+// created here cost 0.1-0.9 ms (docs/benchmarks.md). A write that
 // must be durable before something else happens (a sink marked Sending
 // before its request, a Done that leaves sinks to send) replaces the
 // record: a temporary file, fsync, rename, fsync of the directory. A

@@ -98,6 +98,9 @@ type Entry struct {
 	// hasRecord: the record file may exist (this entry wrote it, or it
 	// was there when taken over).
 	hasRecord bool
+	// owner: Begin made the entry (its lock file has only slots of this
+	// format), so drop leaves the file as the spare.
+	owner bool
 }
 
 // delayedFsync is Begin's fsyncs, due after Config.BeginSyncDelay.
@@ -271,10 +274,16 @@ func (e *Entry) discard() error {
 }
 
 // drop removes the lock file (we hold it, so no one else can be using it)
-// and releases the lock.
+// and releases the lock. The lock file of an entry Begin made becomes the
+// journal's spare instead, for the next Begin (newLock): its slots hold
+// states of this id alone. One taken over may be of the format before the
+// slots, whose lines carry no id: it is removed.
 func (e *Entry) drop() {
 	_ = e.waitSync(true) // the record is gone: nothing to make durable
-	_ = os.Remove(e.j.lockPath(e.id))
+	path := e.j.lockPath(e.id)
+	if !e.owner || unix.Rename(path, e.j.sparePath()) != nil {
+		_ = os.Remove(path)
+	}
 	e.release()
 }
 

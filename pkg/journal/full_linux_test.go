@@ -12,8 +12,10 @@ import (
 )
 
 // TestFullDisk: on a full file system Begin fails with one clear line and
-// leaves nothing behind, and a change to an existing record fails while
-// the record stays as it was (then TakeOver still finds it).
+// leaves nothing behind, unless a finished run left its lock file (the
+// spare: its blocks are allocated already), and a change to an existing
+// record fails while the record stays as it was (then TakeOver still
+// finds it).
 func TestFullDisk(t *testing.T) {
 	var j *Journal
 	var w *warnings
@@ -24,14 +26,20 @@ func TestFullDisk(t *testing.T) {
 		e = begin(t, j)
 		must(t, e.Complete(endInv()))
 		must(t, e.Sending(sinkGateway))
+		must(t, begin(t, j).Settle(testSinks...))
 	})
 	before, err := os.ReadFile(j.recordPath(e.ID()))
 	must(t, err)
 
-	_, err = j.Begin(startInv(), testSinks)
+	onSpare, err := j.Begin(startInv(), testSinks)
+	if err != nil {
+		t.Fatalf("Begin on a full disk with a spare: %v", err)
+	}
+	_, err = j.Begin(startInv(), testSinks) // the spare is in use
 	if !errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "writing journal record ") {
 		t.Errorf("Begin on a full disk: %v, want one line \"writing journal record ...: no space left on device\"", err)
 	}
+	must(t, onSpare.Settle(testSinks...))
 	if err := e.Done(sinkGateway); !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("Done on a full disk: %v", err)
 	}

@@ -152,7 +152,8 @@ func takeAll(t testing.TB, j *Journal) []*Entry {
 	return es
 }
 
-// files lists the journal directory's names.
+// files lists the journal directory's names but the spare lock file's
+// (spare tells whether there is one).
 func files(t testing.TB, j *Journal) []string {
 	t.Helper()
 	des, err := os.ReadDir(j.dir)
@@ -162,9 +163,24 @@ func files(t testing.TB, j *Journal) []string {
 	must(t, err)
 	var out []string
 	for _, de := range des {
-		out = append(out, de.Name())
+		if de.Name() != spareName {
+			out = append(out, de.Name())
+		}
 	}
 	return out
+}
+
+// spare returns the spare lock file's inode, 0 when there is none.
+func spare(t testing.TB, j *Journal) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Lstat(j.sparePath(), &st); err != nil {
+		if !errors.Is(err, unix.ENOENT) {
+			t.Fatal(err)
+		}
+		return 0
+	}
+	return st.Ino
 }
 
 // withSuffix keeps the names that end in suffix.
