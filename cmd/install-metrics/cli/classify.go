@@ -25,7 +25,7 @@ type ClassifyOptions struct {
 func (e *Env) newClassifyCmd() *cobra.Command {
 	opts := &ClassifyOptions{}
 	cmd := &cobra.Command{
-		Use:   "classify [--json] FILE...",
+		Use:   "classify [flags] FILE...",
 		Short: "Say what an installer log tells: version, stages with durations, result",
 		Long: `Classify reads installer logs of runs that were not wrapped (a support case, a CI
 job that already ran the installer): the log file (<dir>/.openshift_install.log)

@@ -16,7 +16,7 @@ import (
 const stepSummaryEnv = "GITHUB_STEP_SUMMARY"
 
 // classifyJUnitHelp is the help of `metrics classify --junit`.
-const classifyJUnitHelp = "also write the JUnit report of each log to PATH (several logs: attempts of one job, in order)"
+const classifyJUnitHelp = "also write the JUnit report of each log to `PATH` (several logs: attempts of one job, in order)"
 
 // ciReports writes what CI systems read after a wrapped run, whatever the
 // sinks did: the JUnit report (--metrics-junit) and, on GitHub Actions, the

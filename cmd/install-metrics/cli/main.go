@@ -56,7 +56,7 @@ func (e *Env) Run(args []string) int {
 	}
 	switch {
 	case len(rest) > 0 && rest[0] == "metrics":
-		return e.fail(e.runMetrics(opts, rest[1:]))
+		return e.fail(e.runMetrics(opts, append([]string{"metrics"}, rest[1:]...)))
 	case cmdline.Ours(rest): // nothing, or --help
 		return e.fail(e.runMetrics(opts, []string{"--help"}))
 	}

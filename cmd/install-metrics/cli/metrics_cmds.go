@@ -21,7 +21,7 @@ type ShowOptions struct {
 func (e *Env) newShowCmd(opts Options) *cobra.Command {
 	so := &ShowOptions{}
 	cmd := &cobra.Command{
-		Use:   "show [--format table|prom|json] [--file PATH]",
+		Use:   "show [flags]",
 		Short: "Print what was recorded on this machine",
 		Long: `Show prints the local textfile: invocations by command and result, stage
 duration buckets and modified assets. --format prom prints the file as
@@ -41,8 +41,8 @@ Prometheus reads it; --format json is for machines.`,
 			return show.Show(cmd.OutOrStdout(), path, so.Format)
 		},
 	}
-	cmd.Flags().StringVar(&so.Format, "format", "table", "table, prom or json")
-	cmd.Flags().StringVar(&so.File, "file", "", "textfile to show (default: the local textfile)")
+	cmd.Flags().StringVar(&so.Format, "format", "table", "output `FORMAT`: table, prom or json")
+	cmd.Flags().StringVar(&so.File, "file", "", "the textfile at `PATH` (default: the local textfile)")
 	return cmd
 }
 
@@ -50,10 +50,13 @@ func (e *Env) newFlushCmd(opts Options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "flush",
 		Short: "Send again the pushes that could not be delivered earlier",
-		Long: `Flush sends the spooled pushes (kept when a gateway or StatsD sink provably did
-not receive them) to the sinks given by --metrics-sink or INSTALL_METRICS_SINKS,
-within --metrics-timeout. Credentials come from the current --metrics-auth: the
-spool never holds one.`,
+		Long: `Flush sends what earlier runs could not: the runs whose wrapper was killed
+before its sinks had them (from the journal) and the pushes kept when a gateway
+or StatsD sink provably did not receive them, to the sinks given by
+--metrics-sink or INSTALL_METRICS_SINKS, within --metrics-timeout. A push that
+may have arrived is never sent again. Credentials come from the current
+--metrics-auth (pull-secret: re-read from the run's asset directory): nothing
+kept on disk holds one.`,
 		Example: `  install-metrics --metrics-sink https://gw.example.com --metrics-auth token-file:/run/token metrics flush`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

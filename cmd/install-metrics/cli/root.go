@@ -63,6 +63,24 @@ Usage:
 {{.Example}}
 {{end}}`
 
+// subHelpTemplate is the help of `metrics` and of its commands: their own
+// usage line, commands and flags, then the metrics flags, which apply to
+// them too (flush needs --metrics-sink and --metrics-auth).
+const subHelpTemplate = `{{with or .Long .Short}}{{.}}
+
+{{end}}Usage:
+  {{.UseLine}}
+{{if .HasAvailableSubCommands}}
+Commands:
+{{range .Commands}}{{if .IsAvailableCommand}}  {{rpad .Name .NamePadding}} {{.Short}}
+{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}
+{{end}}{{if .HasExample}}
+Examples:
+{{.Example}}
+{{end}}`
+
 // newRootCmd is the cobra tree for our own namespace. The wrapped installer
 // command line never goes through cobra: it is passed on verbatim.
 func (e *Env) newRootCmd(opts Options) *cobra.Command {
@@ -84,10 +102,10 @@ func (e *Env) newRootCmd(opts Options) *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 
 	metrics := &cobra.Command{
-		Use:   "metrics",
+		Use:   "metrics <command>",
 		Short: "Look at and manage what install-metrics recorded",
 		Long: `install-metrics' own commands (openshift-install has no "metrics" command).
-The metrics flags (see install-metrics --help) apply to them too.`,
+The metrics flags below apply to them too.`,
 		Example: `  install-metrics metrics show
   install-metrics metrics classify c1/.openshift_install.log
   install-metrics metrics version`,
@@ -100,18 +118,16 @@ The metrics flags (see install-metrics --help) apply to them too.`,
 		e.newShowCmd(opts),
 		e.newFlushCmd(opts),
 	)
+	metrics.SetHelpTemplate(subHelpTemplate + metricsFlagsHelp())
 	root.AddCommand(metrics)
 	return root
 }
 
-// runMetrics runs the cobra tree on `metrics <args>` (or on --help).
+// runMetrics runs the cobra tree on args: `metrics ...`, or `--help` for
+// the root's help.
 func (e *Env) runMetrics(opts Options, args []string) error {
 	root := e.newRootCmd(opts)
-	if len(args) == 1 && args[0] == "--help" {
-		root.SetArgs(args)
-	} else {
-		root.SetArgs(append([]string{"metrics"}, args...))
-	}
+	root.SetArgs(args)
 	err := root.Execute()
 	if isCobraUsage(err) {
 		return usageErrorf("%v: see install-metrics metrics --help", err)
