@@ -566,7 +566,7 @@ func (t *takeover) take(id string, withRecord bool) (*Entry, error) {
 	}
 	e := j.newEntry(id, fd)
 	e.hasRecord = withRecord
-	slot, slotLen, inSlot, newer := j.readSlots(fd, id)
+	slot, slotLen, k, inSlot, newer := j.readSlots(fd, id)
 	st, size, err := j.read(id)
 	var ce *corruptError
 	switch {
@@ -611,6 +611,10 @@ func (t *takeover) take(id string, withRecord bool) (*Entry, error) {
 	switch {
 	case inSlot:
 		st = newest(st, slot)
+		// Whether or not it was fsynced, the slot's state is the one a
+		// crash would bring back: a write of ours (the tombstone) goes to
+		// the other slot, so a torn one never leaves an older state.
+		e.slotSeq[k], e.durable = slot.Seq, k
 	case st.Provisional:
 		// A lock file of the format before the slots: what Ended or
 		// Note wrote in it says how the run ended.

@@ -670,7 +670,7 @@ func onDisk(t *testing.T, j *Journal, id string) state {
 	f, err := os.Open(j.lockPath(id))
 	must(t, err)
 	defer f.Close()
-	slot, _, inSlot, _ := j.readSlots(int(f.Fd()), id)
+	slot, _, _, inSlot, _ := j.readSlots(int(f.Fd()), id)
 	st, _, err := j.read(id)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && inSlot:

@@ -92,9 +92,10 @@ func (e *Entry) writeLock(next state, mode syncMode) error {
 }
 
 // readSlots returns the valid state with the highest write count among
-// the lock file's slots: its id is id, it checks, it is of this version.
-// newer reports a slot of a newer version (left for that binary).
-func (j *Journal) readSlots(fd int, id string) (st state, size int64, ok, newer bool) {
+// the lock file's slots (its id is id, it checks, it is of this version)
+// and the slot it is in. newer reports a slot of a newer version (left for
+// that binary).
+func (j *Journal) readSlots(fd int, id string) (st state, size int64, slot int, ok, newer bool) {
 	buf := make([]byte, slotSize)
 	for k := range 2 {
 		line, found := lineAt(fd, buf, int64(k*slotSize))
@@ -117,10 +118,10 @@ func (j *Journal) readSlots(fd int, id string) (st state, size int64, ok, newer 
 			continue
 		}
 		if !ok || s.Seq > st.Seq {
-			st, size, ok = s, int64(len(data)), true
+			st, size, slot, ok = s, int64(len(data)), k, true
 		}
 	}
-	return st, size, ok, newer
+	return st, size, slot, ok, newer
 }
 
 // lineAt returns the line at offset off of fd (read into buf, at most its
@@ -184,7 +185,7 @@ func (j *Journal) peek(id string) (state, error) {
 	inSlot := false
 	if f, err := os.OpenFile(j.lockPath(id), os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0); err == nil {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			slot, _, inSlot, _ = j.readSlots(int(f.Fd()), id)
+			slot, _, _, inSlot, _ = j.readSlots(int(f.Fd()), id)
 		}
 		_ = f.Close()
 	}
