@@ -28,6 +28,8 @@ type Tracker struct {
 	cont  int    // continuation lines still accepted after the last failure line
 	agent bool   // the command is `agent wait-for ...` (AgentWait)
 	run   run
+	// onStage is OnStage's function.
+	onStage func()
 }
 
 // stamp is when a line was written: the raw RFC 3339 text of the file format
@@ -223,9 +225,37 @@ func (t *Tracker) AgentWait() {
 	t.run.agent = true
 }
 
+// OnStage makes every Line that enters or ends a stage call fn, after the
+// line, in Line's goroutine (so fn may call Summary): a caller following a
+// log records what it knows as the run goes on.
+func (t *Tracker) OnStage(fn func()) { t.onStage = fn }
+
+// progress is a fingerprint of the stages entered and ended.
+func (r *run) progress() uint32 {
+	p := uint32(r.maxStage + 1)
+	for i := range r.stages {
+		if r.stages[i].ended {
+			p |= 1 << (8 + i)
+		}
+	}
+	return p
+}
+
 // Line feeds one raw line, in any format, with or without its line ending.
 // Only the first DefaultMaxLine bytes are looked at. It never panics.
 func (t *Tracker) Line(line []byte) {
+	if t.onStage == nil {
+		t.line(line)
+		return
+	}
+	before := t.run.progress()
+	t.line(line)
+	if t.run.progress() != before {
+		t.onStage()
+	}
+}
+
+func (t *Tracker) line(line []byte) {
 	t.lines++
 	if len(line) > DefaultMaxLine {
 		line = line[:DefaultMaxLine]

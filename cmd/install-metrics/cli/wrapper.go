@@ -106,6 +106,28 @@ func (e *Env) wrap(opts Options, args []string) (int, error) {
 		tracker.AgentWait()
 	}
 	followCtx, stopFollow := context.WithCancel(context.Background())
+	if entry != nil && ia.HasStageTimeline() {
+		// Each stage entered or ended goes into the journal: a run killed
+		// outright (the CI's SIGKILL, a dead laptop) is sent by the next
+		// invocation or flush with the stages it reached, as Interrupted,
+		// so its last stage counts among where runs stopped (one durable
+		// write per stage, in the follower's goroutine, never in front of
+		// the installer).
+		tracker.OnStage(func() {
+			if followCtx.Err() != nil {
+				return // the installer ended: Ended and Complete say more
+			}
+			sum := tracker.Summary(stages.Exit{})
+			inv := entry.State().Invocation
+			inv.Version, inv.Stages = sum.Version, sum.Stages
+			if err := entry.Progress(inv); err != nil {
+				log.Debugf("journal: %v", err)
+			}
+			if testHookProgress != nil {
+				testHookProgress()
+			}
+		})
+	}
 	followed := make(chan error, 1)
 	if ia.WritesLog() {
 		offset := stages.Offset(ia.LogPath())
@@ -228,8 +250,8 @@ func (e *Env) invocation(ia installer.Args, st wrap.Status, tr *stages.Tracker, 
 }
 
 // testHookReaped, when set by a test, runs right after the installer's
-// end is noted in the journal.
-var testHookReaped func()
+// end is noted in the journal; testHookProgress after each stage recorded.
+var testHookReaped, testHookProgress func()
 
 // ending is how the installer ended as known the moment it is reaped,
 // before its log's last lines are read: the exit code, the wall time and
