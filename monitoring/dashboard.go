@@ -275,6 +275,9 @@ func buildDashboard() (classicDashboard, error) {
 	b.WithPanel(barPanel("Last stage reached by failed runs",
 		"Failed create cluster and wait-for runs by the last stage in their timeline (from cluster_installation_duration: all versions, platforms and CI).", "short", 12,
 		instant(lastStage(r), "{{stage}}")))
+	b.WithPanel(barPanel("Where runs stopped, interrupted ones too",
+		"Runs that stopped in a stage before its end-of-stage line, by that stage: failed runs and interrupted ones (a CI timeout, a kill: the journal sends them as Interrupted with the stages reached), from the stage duration histogram (finished=\"false\"). More here than under Failures per stage: runs given up in that stage.", "short", 24,
+		instant(fmt.Sprintf("sum by (stage) (%s)", counted(r, stageDurationFamily+"_count", `finished="false"`, byVariables)), "{{stage}}")))
 
 	b.WithRow(dashboard.NewRowBuilder("Who runs the installer"))
 	b.WithPanel(piechart.NewPanelBuilder().Title("Runs per operating system").
