@@ -51,7 +51,7 @@ func startReceiving(t *testing.T) *receiving {
 	t.Helper()
 	testenv.NginxBinary(t)
 	testenv.Tool(t, "prometheus")
-	gw := gatewaytest.NewServer(gatewaytest.Options{})
+	gw := gatewaytest.NewServer(gatewaytest.Options{Lifecycle: true})
 	t.Cleanup(gw.Close)
 	dir := t.TempDir()
 	// nginx's workers run as nobody: they must reach dir (t.TempDir's
@@ -102,13 +102,14 @@ func startReceiving(t *testing.T) *receiving {
 	t.Cleanup(client.CloseIdleConnections)
 
 	return &receiving{t: t, gw: gw, url: "https://127.0.0.1:" + strconv.Itoa(port), caFile: caFile, client: client,
-		prom: testenv.StartPrometheusConfig(t, guardedScrapeConfig(t, gw.URL)), nginxIn: dir}
+		prom: testenv.StartPrometheusConfig(t, guardedScrapeConfig(t, gw.URL, gw.LifecycleURL)), nginxIn: dir}
 }
 
 // guardedScrapeConfig is the install-metrics job of
 // monitoring/prometheus.example.yml, metric_relabel_configs and limits as
-// shipped, scraping the test gateway every second.
-func guardedScrapeConfig(t *testing.T, gwURL string) []byte {
+// shipped, scraping the test gateway every second, and its
+// install-metrics-gateway job scraping the gateway's lifecycle listener.
+func guardedScrapeConfig(t *testing.T, gwURL, lifecycleURL string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "monitoring", "prometheus.example.yml"))
 	must(t, err)
@@ -116,23 +117,53 @@ func guardedScrapeConfig(t *testing.T, gwURL string) []byte {
 		ScrapeConfigs []map[string]any `yaml:"scrape_configs"`
 	}
 	must(t, yaml.Unmarshal(b, &conf))
+	targets := map[string]string{"install-metrics": gwURL, "install-metrics-gateway": lifecycleURL}
+	var jobs []any
 	for _, sc := range conf.ScrapeConfigs {
-		if sc["job_name"] != "install-metrics" {
+		url, ok := targets[sc["job_name"].(string)]
+		if !ok {
 			continue
 		}
 		if sc["metric_relabel_configs"] == nil {
-			t.Fatal("the install-metrics job has no metric_relabel_configs")
+			t.Fatalf("the %s job has no metric_relabel_configs", sc["job_name"])
 		}
-		sc["static_configs"] = []map[string]any{{"targets": []string{strings.TrimPrefix(gwURL, "http://")}}}
-		out, err := yaml.Marshal(map[string]any{
-			"global":         map[string]any{"scrape_interval": "1s", "scrape_timeout": "1s"},
-			"scrape_configs": []any{sc},
-		})
-		must(t, err)
-		return out
+		sc["static_configs"] = []map[string]any{{"targets": []string{strings.TrimPrefix(url, "http://")}}}
+		jobs = append(jobs, sc)
 	}
-	t.Fatal("no install-metrics job in monitoring/prometheus.example.yml")
-	return nil
+	if len(jobs) != len(targets) {
+		t.Fatalf("monitoring/prometheus.example.yml has %d of the jobs %v", len(jobs), targets)
+	}
+	out, err := yaml.Marshal(map[string]any{
+		"global":         map[string]any{"scrape_interval": "1s", "scrape_timeout": "1s"},
+		"scrape_configs": jobs,
+	})
+	must(t, err)
+	return out
+}
+
+// alertExpr is the expression of the named alert in monitoring/rules.yaml.
+func alertExpr(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "monitoring", "rules.yaml"))
+	must(t, err)
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	must(t, yaml.Unmarshal(b, &rules))
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == name {
+				return r.Expr
+			}
+		}
+	}
+	t.Fatalf("no alert %s in monitoring/rules.yaml", name)
+	return ""
 }
 
 // push sends one request through the proxy and returns its status.
@@ -200,6 +231,15 @@ func TestReceivingSideHoldsAgainstHostilePushes(t *testing.T) {
 	}
 	if got := rs.gw.Pushes(); got != 2 {
 		t.Fatalf("the gateway took %d pushes from the two wrapped runs, want 2", got)
+	}
+	// Honest pushes: the alert on implausible counts stays quiet (once
+	// Prometheus has the two pushes in its increase window).
+	implausible := alertExpr(t, "InstallMetricsCountsImplausible")
+	pushed := `sum(increase(prom_agg_gateway_metric_pushes{push_job="install-metrics"}[1h]))`
+	testenv.WaitForQuery(t, rs.prom, `sum(cluster_installation_invocation{job="install-metrics"})`, map[string]float64{"{}": 2}, waitQuery)
+	waitNonEmpty(t, rs.prom, pushed, waitQuery)
+	if v, err := testenv.QueryErr(rs.prom, implausible); err != nil || len(v) != 0 {
+		t.Errorf("InstallMetricsCountsImplausible after two honest runs: %v, %v; want quiet", v, err)
 	}
 
 	valid := "Bearer " + recvToken
@@ -350,6 +390,17 @@ func TestReceivingSideHoldsAgainstHostilePushes(t *testing.T) {
 			t.Errorf("a foreign bucket or stage got through: %s", s)
 		}
 	}
+	// What got through is what the shipped alert catches: the 1e9 counter
+	// (docs/deploy.md, runbooks.md), with the gateway's own push count
+	// scraped by the example config's install-metrics-gateway job.
+	testenv.WaitForQuery(t, rs.prom, `sum(prom_agg_gateway_metric_pushes{push_job="install-metrics"})`,
+		map[string]float64{"{}": float64(rs.gw.Pushes())}, waitQuery)
+	caught := waitNonEmpty(t, rs.prom, implausible, waitQuery)
+	t.Logf("figures: InstallMetricsCountsImplausible's expression after the hostile pushes: %v (pushes received: %d)", caught, rs.gw.Pushes())
+	if len(caught) != 1 || float64(caught[0].Value) < 1e9 {
+		t.Errorf("InstallMetricsCountsImplausible's expression: %v, want the 1e9 caught", caught)
+	}
+
 	log, err := os.ReadFile(filepath.Join(rs.nginxIn, "logs", "install-metrics.access.log"))
 	must(t, err)
 	for _, sec := range []string{recvToken, recvFloodToken, recvPassword, base64.StdEncoding.EncodeToString([]byte(recvUser + ":" + recvPassword))} {

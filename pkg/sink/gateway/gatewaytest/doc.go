@@ -29,8 +29,9 @@
 //   - HTTP Basic auth on pushes only, when AuthUsers is set (401 with
 //     WWW-Authenticate, empty body); GET /metrics is never authenticated.
 //
-// Not reproduced: the lifecycle listener (/healthy, /ready, own metrics) and
-// CORS headers.
+// With Options.Lifecycle, the lifecycle listener on its own port: /healthy,
+// /ready and the gateway's own prom_agg_gateway_metric_pushes{push_job}.
+// Not reproduced: its other own metrics, and CORS headers.
 //
 // Test-only additions: a Bearer token check on pushes that emulates the TLS
 // proxy that must sit in front of the real gateway; TLS with a private CA

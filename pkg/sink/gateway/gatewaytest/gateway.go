@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -37,6 +38,11 @@ type Options struct {
 	// Requests (0: all), so that a long soak measures the store and not
 	// the request log. Pushes and the store count every request.
 	KeepRequests int
+	// Lifecycle starts the gateway's lifecycle listener too, on its own
+	// port (Server.LifecycleURL): GET /healthy and /ready answer OK, GET
+	// /metrics the gateway's own prom_agg_gateway_metric_pushes{push_job}
+	// (pushes merged, per job of the push path), as the real one does.
+	Lifecycle bool
 }
 
 // FaultKind is a misbehaviour of the gateway or of the network in front.
@@ -91,6 +97,9 @@ type Request struct {
 type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:34567.
 	URL string
+	// LifecycleURL is the lifecycle listener's base URL (Options.Lifecycle).
+	LifecycleURL string
+	lifecycle    *httptest.Server
 
 	ts      *httptest.Server
 	opts    Options
@@ -104,10 +113,11 @@ type Server struct {
 	dropped  int // requests no longer kept (Options.KeepRequests)
 	families map[string]*dto.MetricFamily
 	pushes   int
+	jobs     map[string]int // pushes merged per job of the push path
 }
 
 func newServer(o Options) (*Server, error) {
-	s := &Server{opts: o, closing: make(chan struct{}), families: map[string]*dto.MetricFamily{}}
+	s := &Server{opts: o, closing: make(chan struct{}), families: map[string]*dto.MetricFamily{}, jobs: map[string]int{}}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	if o.Addr != "" {
 		ln, err := net.Listen("tcp", o.Addr)
@@ -120,6 +130,10 @@ func newServer(o Options) (*Server, error) {
 	}
 	// Failed TLS handshakes are what some tests are about: not worth a log line.
 	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if o.Lifecycle {
+		s.lifecycle = httptest.NewServer(http.HandlerFunc(s.serveLifecycle))
+		s.LifecycleURL = s.lifecycle.URL
+	}
 	return s, nil
 }
 
@@ -150,7 +164,32 @@ func (s *Server) Close() {
 		close(s.closing)
 		s.ts.CloseClientConnections()
 		s.ts.Close()
+		if s.lifecycle != nil {
+			s.lifecycle.Close()
+		}
 	})
+}
+
+// serveLifecycle is the lifecycle listener: probes and the gateway's own
+// push counter.
+func (s *Server) serveLifecycle(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthy", "/ready":
+		_, _ = io.WriteString(w, "OK")
+	case "/metrics":
+		s.mu.Lock()
+		jobs := slices.Sorted(maps.Keys(s.jobs))
+		var b strings.Builder
+		b.WriteString("# HELP prom_agg_gateway_metric_pushes Total number of metric push requests, per job\n# TYPE prom_agg_gateway_metric_pushes counter\n")
+		for _, j := range jobs {
+			fmt.Fprintf(&b, "prom_agg_gateway_metric_pushes{push_job=%q} %d\n", j, s.jobs[j])
+		}
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_, _ = io.WriteString(w, b.String())
+	default:
+		http.NotFound(w, r)
+	}
 }
 
 // SetFault sets what the server does with the following requests.
@@ -479,6 +518,11 @@ func (s *Server) insert(path string, body []byte) error {
 		cur.Metric = mergeMetrics(cur.GetType(), cur.Metric, mf.Metric)
 	}
 	s.pushes++
+	for _, p := range pairs {
+		if p[0] == "job" {
+			s.jobs[p[1]]++
+		}
+	}
 	return nil
 }
 

@@ -378,3 +378,41 @@ func TestBlackholeAndRefused(t *testing.T) {
 		t.Error("refused address answered")
 	}
 }
+
+// TestLifecycle: the lifecycle listener's probes, and its push counter per
+// job of the push path, counting only merged pushes (as HandleInsert).
+func TestLifecycle(t *testing.T) {
+	s := NewServer(Options{Lifecycle: true})
+	defer s.Close()
+	for _, p := range []string{"/healthy", "/ready"} {
+		if code, body := do(t, "GET", s.LifecycleURL+p, ""); code != 200 || body != "OK" {
+			t.Errorf("GET %s: %d %q", p, code, body)
+		}
+	}
+	for _, push := range []struct{ path, body string }{
+		{"/metrics/job/install-metrics", counter},
+		{"/metrics/job/install-metrics", counter},
+		{"/metrics/job/other", counter},
+		{"/metrics/job/install-metrics", "garbage{"}, // a 400: not counted
+	} {
+		do(t, "POST", s.URL+push.path, push.body)
+	}
+	_, body := do(t, "GET", s.LifecycleURL+"/metrics", "")
+	for _, want := range []string{
+		"# TYPE prom_agg_gateway_metric_pushes counter\n",
+		"prom_agg_gateway_metric_pushes{push_job=\"install-metrics\"} 2\n",
+		"prom_agg_gateway_metric_pushes{push_job=\"other\"} 1\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("lifecycle /metrics lacks %q:\n%s", want, body)
+		}
+	}
+	if code, _ := do(t, "GET", s.URL+"/healthy", ""); code != 404 {
+		t.Errorf("the API port answers /healthy: %d", code)
+	}
+	plain := NewServer(Options{})
+	defer plain.Close()
+	if plain.LifecycleURL != "" {
+		t.Error("a lifecycle listener without Options.Lifecycle")
+	}
+}
