@@ -138,7 +138,9 @@ func TestTakeOverLegacyEndedLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	must(t, e.Progress(record.Invocation{Command: "create", Target: "cluster", OS: "linux", Platform: "aws"})) // the record file
+	e.mu.Lock()
+	must(t, e.write(e.st.clone())) // the provisional record file of the old format
+	e.mu.Unlock()
 	data := []byte(`{"exit":3,"result":"Failed","wall":90000000000}`)
 	line := fmt.Sprintf("%s%08x %s\n", endedPrefix, crc32.Checksum(data, crcTable()), data)
 	must(t, os.WriteFile(j.lockPath(e.ID()), []byte(line), 0o600)) // the slots gone, as in the old format

@@ -130,7 +130,8 @@ var ErrTransition = errors.New("not allowed in this state")
 
 // Progress replaces the provisional record's invocation (stages seen so
 // far, the version) while the run goes on. It stays provisional: Result
-// Interrupted, ExitCode -1.
+// Interrupted, ExitCode -1. It is one pwrite into a slot of the lock file
+// and its fsyncs.
 func (e *Entry) Progress(inv record.Invocation) error {
 	inv.Result, inv.ExitCode = record.Interrupted, -1
 	return e.setInvocation(inv, true)
@@ -153,6 +154,11 @@ func (e *Entry) setInvocation(inv record.Invocation, provisional bool) error {
 	}
 	next := e.st.clone()
 	next.Invocation, next.Provisional = inUTC(inv), provisional
+	if provisional {
+		// Progress, at each stage of a run: durable in a slot of the lock
+		// file, with no record file made and removed for it.
+		return e.writeLock(next, fullSync)
+	}
 	return e.write(next)
 }
 
@@ -264,7 +270,11 @@ func (e *Entry) discard() error {
 	for i := range tomb.Sinks {
 		tomb.Sinks[i].Status = Done
 	}
-	_ = e.writeLock(tomb, noSync) // a failed one leaves what a crash would
+	if e.writeLock(tomb, noSync) != nil {
+		// A failed one leaves what a crash would; the lock file, which
+		// may then hold a state with sinks to send, is never the spare.
+		e.owner = false
+	}
 	if err := os.Remove(e.j.recordPath(e.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		e.release()
 		return fmt.Errorf("removing journal record %s: %w", e.j.recordPath(e.id), fsutil.Errno(err))
@@ -276,8 +286,10 @@ func (e *Entry) discard() error {
 // drop removes the lock file (we hold it, so no one else can be using it)
 // and releases the lock. The lock file of an entry Begin made becomes the
 // journal's spare instead, for the next Begin (newLock): its slots hold
-// states of this id alone. One taken over may be of the format before the
-// slots, whose lines carry no id: it is removed.
+// this id's last states, or an older id's (of the run that used the spare
+// before), never a state a reader would take for another entry. One taken
+// over may be of the format before the slots, whose lines carry no id: it
+// is removed.
 func (e *Entry) drop() {
 	_ = e.waitSync(true) // the record is gone: nothing to make durable
 	path := e.j.lockPath(e.id)

@@ -253,7 +253,7 @@ func (j *Journal) BeginIn(inv record.Invocation, sinks []string, dir string) (*E
 	now := j.cfg.Now()
 	for range 3 {
 		id := newID(now)
-		fd, err := j.newLock(id)
+		fd, err := j.newLock(id, true)
 		if errors.Is(err, errLost) {
 			continue // a cleaner removed our fresh lock file: take another id
 		}
@@ -292,15 +292,21 @@ var errLost = errors.New("lock file replaced")
 
 // newLock makes id's lock file (it must not exist), locks it and checks
 // that the locked inode is still the file at the path. The file is the
-// journal's spare when there is one (reuseSpare), else a new one.
-func (j *Journal) newLock(id string) (int, error) {
+// journal's spare when there is one (reuseSpare), else a new one. fresh
+// says the id is new (Begin): a lock still held after the retries is held
+// by no owner of it (only a TakeOver looking for a state finds the file),
+// so the file is removed for another id. Otherwise (a TakeOver making a
+// lost lock file anew for a record) whoever holds the lock may be a
+// TakeOver that found the record and is sending it: one try, and the file
+// is left to it.
+func (j *Journal) newLock(id string, fresh bool) (int, error) {
 	path := j.lockPath(id)
 	fd, renamed := j.reuseSpare(path)
 	if fd < 0 {
 		var err error
 		fd, err = unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if renamed && errors.Is(err, unix.EEXIST) {
-			return -1, errLost // a spare that was not a file, and stays: take another id
+			return -1, errLost // what the spare turned out to be stays at path
 		}
 		if err != nil {
 			return -1, fmt.Errorf("creating journal lock %s: %w", path, err)
@@ -318,10 +324,13 @@ func (j *Journal) newLock(id string) (int, error) {
 			_ = unix.Close(fd)
 			return -1, fmt.Errorf("locking %s: %w", path, err)
 		}
+		if !fresh {
+			_ = unix.Close(fd)
+			return -1, errLost
+		}
 		if attempt == newLockRetries {
-			// Still held: not by an owner of this id (the id is ours, the
-			// file new or the spare), so it holds no state of this id;
-			// ours to remove before taking another id.
+			// Still held, not by an owner of this new id: ours to remove
+			// before taking another id.
 			_ = os.Remove(path)
 			_ = unix.Close(fd)
 			return -1, errLost
@@ -349,25 +358,53 @@ const spareName = "spare.lock"
 
 func (j *Journal) sparePath() string { return filepath.Join(j.dir, spareName) }
 
-// reuseSpare renames the spare, if there is one, to path (never over a
-// file there: a TakeOver making a lost lock file anew must not replace one
-// made meanwhile) and opens it. It returns -1 when there was none (renamed
-// false) or when what it renamed was not a regular file with one link:
-// that is removed (when it can be) for a new file to take its place.
+// reuseSpare takes the spare, if there is one: it opens it, checks that
+// it is a regular file with one link, and renames it to path (never over
+// a file there: a TakeOver making a lost lock file anew must not replace
+// one made meanwhile). It returns the open file, or -1 when there is no
+// usable spare (renamed false) or when what it renamed to path is not the
+// file it checked (another run swapped the spare in between) and is not
+// one it can use either: that is removed, and renamed is true. A spare
+// that is not a regular file is removed when it can be, never renamed: a
+// directory that cannot be removed stays under the name TakeOver ignores.
 func (j *Journal) reuseSpare(path string) (fd int, renamed bool) {
-	if fsutil.RenameNoReplace(j.sparePath(), path) != nil {
+	spare := j.sparePath()
+	fd, err := openLockFile(spare)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return -1, false
+	case err != nil:
+		_ = os.Remove(spare) // a link, a FIFO, a directory, a second link: not ours
 		return -1, false
 	}
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err == nil {
-		var st unix.Stat_t
-		if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink == 1 {
-			return fd, true
-		}
-		_ = unix.Close(fd)
+	if fsutil.RenameNoReplace(spare, path) != nil {
+		_ = unix.Close(fd) // taken by another Begin first
+		return -1, false
+	}
+	if samePath(fd, path) {
+		return fd, true
+	}
+	_ = unix.Close(fd)
+	if fd, err = openLockFile(path); err == nil {
+		return fd, true // a finished run's, put there as the spare in between
 	}
 	_ = os.Remove(path)
 	return -1, true
+}
+
+// openLockFile opens path read-write if it is a regular file with one
+// link, never following a link or blocking on a FIFO.
+func openLockFile(path string) (int, error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
+		_ = unix.Close(fd)
+		return -1, unix.EFTYPE
+	}
+	return fd, nil
 }
 
 // newLock's retries: at most 250 x 0.2 ms.
@@ -556,7 +593,7 @@ func (t *takeover) take(id string, withRecord bool) (*Entry, error) {
 		// for another TakeOver to find); a record removed meanwhile is
 		// simply gone.
 		if _, rerr := os.Lstat(j.recordPath(id)); rerr == nil {
-			if fd, err = j.newLock(id); errors.Is(err, errLost) || errors.Is(err, fs.ErrExist) {
+			if fd, err = j.newLock(id, false); errors.Is(err, errLost) || errors.Is(err, fs.ErrExist) {
 				fd, err = -1, nil // held, or made meanwhile by another TakeOver
 			}
 		}

@@ -143,8 +143,7 @@ func TestTransitions(t *testing.T) {
 		case errors.Is(s.wantErr, ErrTransition) && !errors.Is(err, ErrTransition):
 			t.Fatalf("%s: %v, want ErrTransition", s.name, err)
 		}
-		st, _, rerr := j.read(e.ID())
-		must(t, rerr)
+		st := onDisk(t, j, e.ID())
 		got := []any{st.Status(sinkFile), st.Status(sinkGateway), st.Provisional, st.Seq}
 		want := []any{s.file, s.gateway, s.prov, s.writes}
 		if diff := cmp.Diff(want, got); diff != "" {

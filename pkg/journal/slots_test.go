@@ -43,3 +43,22 @@ func TestTakenOverWritesBesideTheNewestSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressInTheLockFile: Progress makes no record file, and what it
+// wrote is what a TakeOver sends after the owner's death.
+func TestProgressInTheLockFile(t *testing.T) {
+	j, _ := open(t, Config{})
+	e := begin(t, j)
+	must(t, e.Progress(progressInv()))
+	if got := files(t, j); len(got) != 1 || got[0] != e.ID()+".lock" {
+		t.Fatalf("files %q, want the lock file alone", got)
+	}
+	die(e)
+	es := takeAll(t, j)
+	if len(es) != 1 {
+		t.Fatalf("took %d entries", len(es))
+	}
+	if st := es[0].State(); !st.Provisional || len(st.Invocation.Stages) != len(progressInv().Stages) {
+		t.Errorf("taken over as %+v, want Progress's stages", st)
+	}
+}

@@ -128,3 +128,54 @@ func inode(t *testing.T, path string) uint64 {
 	must(t, unix.Lstat(path, &st))
 	return st.Ino
 }
+
+// TestNewLockForARecordLeavesAHeldLock: a TakeOver that makes a lost lock
+// file anew (from the spare, say) and finds it locked at once leaves it to
+// whoever holds it (another TakeOver that found the record is sending it);
+// only a fresh id's lock file, still held after the retries, is removed.
+func TestNewLockForARecordLeavesAHeldLock(t *testing.T) {
+	for _, fresh := range []bool{false, true} {
+		j, _ := open(t, Config{})
+		must(t, begin(t, j).Settle(testSinks...)) // the spare
+		holder, err := unix.Open(j.sparePath(), unix.O_RDWR|unix.O_CLOEXEC, 0)
+		must(t, err)
+		must(t, unix.Flock(holder, unix.LOCK_EX|unix.LOCK_NB))
+		id := newID(j.cfg.Now())
+		if _, err := j.newLock(id, fresh); !errors.Is(err, errLost) {
+			t.Errorf("fresh %v: newLock of a held file: %v, want errLost", fresh, err)
+		}
+		_, err = os.Lstat(j.lockPath(id))
+		if kept := err == nil; kept == fresh {
+			t.Errorf("fresh %v: the held lock file kept: %v", fresh, kept)
+		}
+		_ = unix.Close(holder)
+	}
+}
+
+// TestHostileSpareNeverGetsAnID: a spare that cannot be removed (a
+// directory with a file in it) is never renamed to a lock file's name, so
+// a record whose lock file was lost is still taken over, and Begin leaves
+// no lock file it cannot remove.
+func TestHostileSpareNeverGetsAnID(t *testing.T) {
+	j, w := open(t, Config{})
+	e := begin(t, j)
+	must(t, e.Complete(endInv()))
+	die(e)
+	must(t, os.Remove(j.lockPath(e.ID())))
+	must(t, os.Mkdir(j.sparePath(), 0o700))
+	must(t, os.WriteFile(filepath.Join(j.sparePath(), "x"), nil, 0o600))
+	es := takeAll(t, j)
+	if len(es) != 1 || es[0].ID() != e.ID() {
+		t.Fatalf("took %d entries, want the record whose lock file was lost", len(es))
+	}
+	must(t, es[0].Settle(testSinks...))
+	b, err := j.Begin(startInv(), testSinks)
+	must(t, err)
+	must(t, b.Settle(testSinks...))
+	for _, n := range files(t, j) {
+		t.Errorf("left %s", n)
+	}
+	if got := w.get(); len(got) != 0 {
+		t.Errorf("warnings: %q", got)
+	}
+}
