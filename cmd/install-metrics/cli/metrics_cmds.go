@@ -49,7 +49,7 @@ Prometheus reads it; --format json is for machines.`,
 func (e *Env) newFlushCmd(opts Options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "flush",
-		Short: "Send again the pushes that could not be delivered earlier",
+		Short: "Send what earlier runs could not: killed runs, pushes kept for a sink",
 		Long: `Flush sends what earlier runs could not: the runs whose wrapper was killed
 before its sinks had them (from the journal) and the pushes kept when a gateway
 or StatsD sink provably did not receive them, to the sinks given by

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -105,7 +106,7 @@ func (e *Env) newRootCmd(opts Options) *cobra.Command {
 		Use:   "metrics <command>",
 		Short: "Look at and manage what install-metrics recorded",
 		Long: `install-metrics' own commands (openshift-install has no "metrics" command).
-The metrics flags below apply to them too.`,
+Only flush sends anything: the metrics flags it reads are in its help.`,
 		Example: `  install-metrics metrics show
   install-metrics metrics classify c1/.openshift_install.log
   install-metrics metrics version`,
@@ -118,7 +119,17 @@ The metrics flags below apply to them too.`,
 		e.newShowCmd(opts),
 		e.newFlushCmd(opts),
 	)
-	metrics.SetHelpTemplate(subHelpTemplate + metricsFlagsHelp())
+	metrics.SetHelpTemplate(subHelpTemplate + `
+The metrics flags (install-metrics --help) go anywhere on the line; flush uses
+--metrics-sink, --metrics-timeout, --metrics-auth and --metrics-ca-file.
+`)
+	for _, c := range metrics.Commands() {
+		if c.Name() == "flush" {
+			c.SetHelpTemplate(subHelpTemplate + metricsFlagsTable("Metrics flags it uses (anywhere on the line):", flushUses...))
+		} else {
+			c.SetHelpTemplate(subHelpTemplate)
+		}
+	}
 	root.AddCommand(metrics)
 	return root
 }
@@ -152,21 +163,32 @@ func isCobraUsage(err error) bool {
 
 // metricsFlagsHelp renders the metrics flags table for --help.
 func metricsFlagsHelp() string {
+	return metricsFlagsTable("Metrics flags (anywhere on the line; removed before the installer sees it):") + `
+Installer: --installer, else $INSTALL_METRICS_INSTALLER, else openshift-install on $PATH.
+Exit code: always the installer's (128+N if a signal N killed it); 2 for a bad
+metrics flag (the installer is not started), 126/127 when the installer cannot
+be run or found.
+`
+}
+
+// flushUses are the metrics flags `metrics flush` reads.
+var flushUses = []string{"--metrics-sink", "--metrics-timeout", "--metrics-auth", "--metrics-ca-file", cmdline.MetricsDebug}
+
+// metricsFlagsTable renders the named metrics flags (all when none is
+// named) under title.
+func metricsFlagsTable(title string, only ...string) string {
 	var b strings.Builder
-	b.WriteString("\nMetrics flags (anywhere on the line; removed before the installer sees it):\n")
+	b.WriteString("\n" + title + "\n")
 	for _, d := range cmdline.Defs {
+		if len(only) > 0 && !slices.Contains(only, d.Name) {
+			continue
+		}
 		name := d.Name
 		if d.Arg != "" {
 			name += " " + d.Arg
 		}
 		fmt.Fprintf(&b, "  %-30s %s\n  %-30s %s\n", name, "$"+strings.ReplaceAll(d.EnvHelp(), ", ", ", $"), "", d.Help)
 	}
-	b.WriteString(`
-Installer: --installer, else $INSTALL_METRICS_INSTALLER, else openshift-install on $PATH.
-Exit code: always the installer's (128+N if a signal N killed it); 2 for a bad
-metrics flag (the installer is not started), 126/127 when the installer cannot
-be run or found.
-`)
 	return b.String()
 }
 
