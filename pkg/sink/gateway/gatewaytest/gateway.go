@@ -113,7 +113,7 @@ type Server struct {
 	dropped  int // requests no longer kept (Options.KeepRequests)
 	families map[string]*dto.MetricFamily
 	pushes   int
-	jobs     map[string]int // pushes merged per job of the push path
+	jobs     map[string]int // pushes merged per job of the push path ("" for none)
 }
 
 func newServer(o Options) (*Server, error) {
@@ -518,11 +518,13 @@ func (s *Server) insert(path string, body []byte) error {
 		cur.Metric = mergeMetrics(cur.GetType(), cur.Metric, mf.Metric)
 	}
 	s.pushes++
+	job := "" // as HandleInsert: the last job pair of the path, "" without one
 	for _, p := range pairs {
 		if p[0] == "job" {
-			s.jobs[p[1]]++
+			job = p[1]
 		}
 	}
+	s.jobs[job]++
 	return nil
 }
 

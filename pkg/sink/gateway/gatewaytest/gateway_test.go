@@ -393,6 +393,7 @@ func TestLifecycle(t *testing.T) {
 		{"/metrics/job/install-metrics", counter},
 		{"/metrics/job/install-metrics", counter},
 		{"/metrics/job/other", counter},
+		{"/metrics", counter},
 		{"/metrics/job/install-metrics", "garbage{"}, // a 400: not counted
 	} {
 		do(t, "POST", s.URL+push.path, push.body)
@@ -402,6 +403,7 @@ func TestLifecycle(t *testing.T) {
 		"# TYPE prom_agg_gateway_metric_pushes counter\n",
 		"prom_agg_gateway_metric_pushes{push_job=\"install-metrics\"} 2\n",
 		"prom_agg_gateway_metric_pushes{push_job=\"other\"} 1\n",
+		"prom_agg_gateway_metric_pushes{push_job=\"\"} 1\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("lifecycle /metrics lacks %q:\n%s", want, body)
