@@ -296,9 +296,10 @@ var errLost = errors.New("lock file replaced")
 // says the id is new (Begin): a lock still held after the retries is held
 // by no owner of it (only a TakeOver looking for a state finds the file),
 // so the file is removed for another id. Otherwise (a TakeOver making a
-// lost lock file anew for a record) whoever holds the lock may be a
-// TakeOver that found the record and is sending it: one try, and the file
-// is left to it.
+// lost lock file anew for a record) whoever still holds the lock after
+// the retries may be a TakeOver that found the record and is sending it:
+// the file is left to it. (The retries let a TakeOver that found no state
+// in the new file go first: giving up at once left it as an orphan.)
 func (j *Journal) newLock(id string, fresh bool) (int, error) {
 	path := j.lockPath(id)
 	fd, renamed := j.reuseSpare(path)
@@ -324,14 +325,12 @@ func (j *Journal) newLock(id string, fresh bool) (int, error) {
 			_ = unix.Close(fd)
 			return -1, fmt.Errorf("locking %s: %w", path, err)
 		}
-		if !fresh {
-			_ = unix.Close(fd)
-			return -1, errLost
-		}
 		if attempt == newLockRetries {
-			// Still held, not by an owner of this new id: ours to remove
-			// before taking another id.
-			_ = os.Remove(path)
+			if fresh {
+				// Still held, not by an owner of this new id: ours to
+				// remove before taking another id.
+				_ = os.Remove(path)
+			}
 			_ = unix.Close(fd)
 			return -1, errLost
 		}
