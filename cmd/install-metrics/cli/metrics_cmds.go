@@ -47,7 +47,7 @@ Prometheus reads it; --format json is for machines.`,
 }
 
 func (e *Env) newFlushCmd(opts Options) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "flush",
 		Short: "Send what earlier runs could not: killed runs, pushes kept for a sink",
 		Long: `Flush sends what earlier runs could not: the runs whose wrapper was killed
@@ -75,4 +75,6 @@ kept on disk holds one.`,
 			return nil
 		},
 	}
+	cmd.SetHelpTemplate(subHelpTemplate + metricsFlagsTable("Metrics flags it uses (anywhere on the line):", flushUses...))
+	return cmd
 }

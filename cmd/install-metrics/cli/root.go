@@ -65,8 +65,8 @@ Usage:
 {{end}}`
 
 // subHelpTemplate is the help of `metrics` and of its commands: their own
-// usage line, commands and flags, then the metrics flags, which apply to
-// them too (flush needs --metrics-sink and --metrics-auth).
+// usage line, commands, flags and examples (flush adds the metrics flags it
+// reads).
 const subHelpTemplate = `{{with or .Long .Short}}{{.}}
 
 {{end}}Usage:
@@ -119,17 +119,7 @@ Only flush sends anything: the metrics flags it reads are in its help.`,
 		e.newShowCmd(opts),
 		e.newFlushCmd(opts),
 	)
-	metrics.SetHelpTemplate(subHelpTemplate + `
-The metrics flags (install-metrics --help) go anywhere on the line; flush uses
---metrics-sink, --metrics-timeout, --metrics-auth and --metrics-ca-file.
-`)
-	for _, c := range metrics.Commands() {
-		if c.Name() == "flush" {
-			c.SetHelpTemplate(subHelpTemplate + metricsFlagsTable("Metrics flags it uses (anywhere on the line):", flushUses...))
-		} else {
-			c.SetHelpTemplate(subHelpTemplate)
-		}
-	}
+	metrics.SetHelpTemplate(subHelpTemplate) // its commands inherit it
 	root.AddCommand(metrics)
 	return root
 }
