@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -100,6 +101,9 @@ type Server struct {
 	// LifecycleURL is the lifecycle listener's base URL (Options.Lifecycle).
 	LifecycleURL string
 	lifecycle    *httptest.Server
+	// jobPushes is the real gateway's own counter, per job of the push
+	// path ("" for none), served by the lifecycle listener.
+	jobPushes *prometheus.CounterVec
 
 	ts      *httptest.Server
 	opts    Options
@@ -113,11 +117,10 @@ type Server struct {
 	dropped  int // requests no longer kept (Options.KeepRequests)
 	families map[string]*dto.MetricFamily
 	pushes   int
-	jobs     map[string]int // pushes merged per job of the push path ("" for none)
 }
 
 func newServer(o Options) (*Server, error) {
-	s := &Server{opts: o, closing: make(chan struct{}), families: map[string]*dto.MetricFamily{}, jobs: map[string]int{}}
+	s := &Server{opts: o, closing: make(chan struct{}), families: map[string]*dto.MetricFamily{}}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	if o.Addr != "" {
 		ln, err := net.Listen("tcp", o.Addr)
@@ -130,8 +133,19 @@ func newServer(o Options) (*Server, error) {
 	}
 	// Failed TLS handshakes are what some tests are about: not worth a log line.
 	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.jobPushes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "prom_agg_gateway_metric_pushes",
+		Help: "Total number of metric push requests, per job",
+	}, []string{"push_job"})
 	if o.Lifecycle {
-		s.lifecycle = httptest.NewServer(http.HandlerFunc(s.serveLifecycle))
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(s.jobPushes)
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "OK") }
+		mux.HandleFunc("GET /healthy", ok)
+		mux.HandleFunc("GET /ready", ok)
+		s.lifecycle = httptest.NewServer(mux)
 		s.LifecycleURL = s.lifecycle.URL
 	}
 	return s, nil
@@ -168,28 +182,6 @@ func (s *Server) Close() {
 			s.lifecycle.Close()
 		}
 	})
-}
-
-// serveLifecycle is the lifecycle listener: probes and the gateway's own
-// push counter.
-func (s *Server) serveLifecycle(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/healthy", "/ready":
-		_, _ = io.WriteString(w, "OK")
-	case "/metrics":
-		s.mu.Lock()
-		jobs := slices.Sorted(maps.Keys(s.jobs))
-		var b strings.Builder
-		b.WriteString("# HELP prom_agg_gateway_metric_pushes Total number of metric push requests, per job\n# TYPE prom_agg_gateway_metric_pushes counter\n")
-		for _, j := range jobs {
-			fmt.Fprintf(&b, "prom_agg_gateway_metric_pushes{push_job=%q} %d\n", j, s.jobs[j])
-		}
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_, _ = io.WriteString(w, b.String())
-	default:
-		http.NotFound(w, r)
-	}
 }
 
 // SetFault sets what the server does with the following requests.
@@ -524,7 +516,7 @@ func (s *Server) insert(path string, body []byte) error {
 			job = p[1]
 		}
 	}
-	s.jobs[job]++
+	s.jobPushes.WithLabelValues(job).Inc()
 	return nil
 }
 
