@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/install-metrics/install-metrics/internal/testenv"
+	"github.com/install-metrics/install-metrics/monitoring"
 	"github.com/install-metrics/install-metrics/pkg/sink/gateway/gatewaytest"
 )
 
@@ -144,8 +145,6 @@ func guardedScrapeConfig(t *testing.T, gwURL, lifecycleURL string) []byte {
 // alertExpr is the expression of the named alert in monitoring/rules.yaml.
 func alertExpr(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "monitoring", "rules.yaml"))
-	must(t, err)
 	var rules struct {
 		Groups []struct {
 			Rules []struct {
@@ -154,7 +153,7 @@ func alertExpr(t *testing.T, name string) string {
 			} `yaml:"rules"`
 		} `yaml:"groups"`
 	}
-	must(t, yaml.Unmarshal(b, &rules))
+	must(t, yaml.Unmarshal(monitoring.RulesYAML(), &rules))
 	for _, g := range rules.Groups {
 		for _, r := range g.Rules {
 			if r.Alert == name {
